@@ -1,0 +1,41 @@
+/* auth: password hashing and verification for the client side of mypool (pure, no I/O).
+ *
+ * mysql_native_password: the server keeps stage2 = SHA1(SHA1(pw)) (the "*HEX" of mysql.user); the
+ * client sends token = SHA1(pw) XOR SHA1(scramble || stage2); the server recovers
+ * stage1 = token XOR SHA1(scramble || stage2) and accepts when SHA1(stage1) == stage2.
+ * caching_sha2_password: the client sends SHA256(pw) XOR SHA256(SHA256(SHA256(pw)) || scramble);
+ * with sha2_stage2 = SHA256(SHA256(pw)) known the server checks it the same way (fast path). */
+#ifndef MYPOOL_AUTH_H
+#define MYPOOL_AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define AUTH_SCRAMBLE_LEN 20
+
+/* Fill a 20-byte scramble from the kernel's random source; bytes are printable ASCII 33..126
+ * (never NUL, as clients expect). Returns 0, or -1 if no randomness is available. */
+int auth_scramble(uint8_t out[AUTH_SCRAMBLE_LEN]);
+
+/* Config value -> stage2. "*" followed by 40 hex digits is a stored hash; anything else is a plain
+ * password. An empty string means "no password" (*has_password = false). Returns 0, or -1 for a
+ * malformed hash ("*" with other than 40 hex digits). */
+int auth_parse_password(const char *value, uint8_t stage2[20], bool *has_password);
+void auth_native_stage2(const char *pw, size_t n, uint8_t stage2[20]);
+/* The client's side: the 20-byte token for pw and scramble (for tests and the client library). */
+void auth_native_token(const char *pw, size_t n, const uint8_t scramble[20], uint8_t token[20]);
+/* Verify a client's token. With no password, only an empty token is accepted. If stage1_out is
+ * not NULL, SHA1(pw) is stored there on success (mypool never needs it today). */
+bool auth_native_verify(const uint8_t scramble[20], const uint8_t *token, size_t token_len,
+			const uint8_t stage2[20], bool has_password);
+
+/* caching_sha2_password. */
+void auth_sha2_stage2(const char *pw, size_t n, uint8_t out[32]);
+void auth_sha2_token(const char *pw, size_t n, const uint8_t *nonce, size_t nonce_len, uint8_t token[32]);
+bool auth_sha2_verify(const uint8_t *nonce, size_t nonce_len, const uint8_t *token, size_t token_len,
+		      const uint8_t sha2_stage2[32]);
+/* Full authentication: the cleartext password sent by the client, checked against stage2. */
+bool auth_cleartext_verify(const uint8_t *pw, size_t n, const uint8_t stage2[20], bool has_password);
+
+#endif

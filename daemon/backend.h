@@ -1,0 +1,3 @@
+#ifndef MYPOOL_BACKEND_H
+#define MYPOOL_BACKEND_H
+#endif

@@ -1,0 +1,85 @@
+/* config: the INI configuration, parsed into an immutable snapshot.
+ *
+ * One table in config.c (name, section, type, default, range, reloadable, one-line doc) drives
+ * parsing, validation, defaults, `mypoold -t` and the reference file conf/mypoold.ini. Every error
+ * is reported as "FILE:LINE: key 'x': message", all of them in one run; unknown keys and sections
+ * are errors; lines longer than inih's limit are refused instead of being cut. */
+#ifndef MYPOOL_CONFIG_H
+#define MYPOOL_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum pool_mode { POOL_SESSION = 0, POOL_TRANSACTION = 1 };
+
+struct config_user {
+	char *name;
+	/* SHA1(SHA1(password)), from a plain password or a "*HEX" hash; all zero if !has_password. */
+	uint8_t stage2[20];
+	bool has_password; /* false: the user logs in with an empty password */
+	/* SHA256(SHA256(password)) for caching_sha2_password's fast path; only known for plain
+	 * passwords given in the file (has_sha2 false for "*HEX" entries). */
+	uint8_t sha2_stage2[32];
+	bool has_sha2;
+};
+
+struct config {
+	char *path; /* the file this was read from */
+
+	/* [mypoold] */
+	char *listen;          /* Unix socket path */
+	unsigned socket_mode;  /* octal, e.g. 0777 */
+	char *listen_tcp;      /* optional "host:port", NULL if unset */
+	unsigned threads;      /* 0 = online CPUs */
+	int log_level;         /* enum log_level */
+	bool log_syslog;
+	enum pool_mode pool_mode;
+	unsigned pool_wait_timeout_ms;
+	unsigned shutdown_timeout_ms;
+	unsigned max_client_conn;
+	unsigned max_allowed_packet; /* bytes, largest logical packet a client may send */
+	unsigned coro_stack_size;    /* bytes per client session coroutine */
+	unsigned client_idle_timeout_ms; /* 0 = never */
+	char *server_version;        /* version string announced to clients */
+
+	/* [backend] */
+	char *backend_socket; /* either socket ... */
+	char *backend_host;   /* ... or host + port */
+	unsigned backend_port;
+	char *backend_user;
+	char *backend_password;
+	unsigned pool_size;
+	unsigned min_idle;
+	unsigned connect_timeout_ms;
+	unsigned server_idle_timeout_ms; /* close idle backends after this; 0 = never */
+	unsigned server_lifetime_ms;     /* close backends older than this when released; 0 = never */
+
+	/* [users] */
+	struct config_user *users;
+	size_t n_users;
+};
+
+/* Read and validate FILE. On success returns 0 and stores a new snapshot in *out. On failure
+ * returns the number of errors (>0), each already printed to `errs` as "FILE:LINE: ...", and
+ * *out is untouched. */
+int config_load(const char *path, FILE *errs, struct config **out);
+/* Same, from a string (tests); `name` stands for the file name in messages. */
+int config_load_string(const char *text, const char *name, FILE *errs, struct config **out);
+void config_free(struct config *c);
+
+const struct config_user *config_find_user(const struct config *c, const char *name, size_t name_len);
+
+/* The table, for docs and for the test that compares it with conf/mypoold.ini. */
+struct config_key_info {
+	const char *section;
+	const char *name;
+	const char *default_value; /* as written in the file; NULL = no default (required or unset) */
+	const char *doc;           /* one line */
+	bool reloadable;
+};
+/* Returns the number of keys and sets *keys to the static table. [users] entries are not keys. */
+size_t config_keys(const struct config_key_info **keys);
+
+#endif

@@ -1,0 +1,3 @@
+#ifndef MYPOOL_CORO_H
+#define MYPOOL_CORO_H
+#endif

@@ -1,0 +1,3 @@
+#ifndef MYPOOL_IO_H
+#define MYPOOL_IO_H
+#endif

@@ -1,0 +1,3 @@
+#ifndef MYPOOL_LISTEN_H
+#define MYPOOL_LISTEN_H
+#endif

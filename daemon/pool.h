@@ -1,0 +1,3 @@
+#ifndef MYPOOL_POOL_H
+#define MYPOOL_POOL_H
+#endif

@@ -1,0 +1,3 @@
+#ifndef MYPOOL_SESSION_H
+#define MYPOOL_SESSION_H
+#endif

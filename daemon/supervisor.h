@@ -1,0 +1,3 @@
+#ifndef MYPOOL_SUPERVISOR_H
+#define MYPOOL_SUPERVISOR_H
+#endif

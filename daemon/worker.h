@@ -1,0 +1,3 @@
+#ifndef MYPOOL_WORKER_H
+#define MYPOOL_WORKER_H
+#endif
