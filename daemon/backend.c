@@ -1,1 +1,248 @@
+/* backend: pooled server connections through Connector/C's non-blocking API (see backend.h). */
 #include "autoconfig.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <mysql.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "backend.h"
+#include "config.h"
+#include "coro.h"
+#include "io.h"
+#include "log.h"
+
+uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Wait for what Connector/C asked for and translate the outcome for X_cont. A wake (shutdown)
+ * is passed on as a timeout, which makes Connector/C abandon the operation. */
+static int wait_mysql(MYSQL *m, int status)
+{
+	short ev = (status & MYSQL_WAIT_READ ? EV_READ : 0) | (status & MYSQL_WAIT_WRITE ? EV_WRITE : 0);
+	long timeout = -1;
+	if (status & MYSQL_WAIT_TIMEOUT)
+		timeout = (long)mysql_get_timeout_value_ms(m);
+	short fired = 0;
+	enum io_result r = io_wait(mysql_get_socket(m), ev, timeout, &fired);
+	switch (r) {
+	case IO_READY:
+		return (fired & EV_READ ? MYSQL_WAIT_READ : 0) | (fired & EV_WRITE ? MYSQL_WAIT_WRITE : 0);
+	case IO_TIMEOUT:
+	case IO_WOKEN:
+		return MYSQL_WAIT_TIMEOUT;
+	}
+	return MYSQL_WAIT_TIMEOUT;
+}
+
+static void note_error(struct backend *b)
+{
+	unsigned e = mysql_errno(b->mysql);
+	snprintf(b->error, sizeof(b->error), "%s (%u)", mysql_error(b->mysql), e);
+	/* Client-side errors (2000..2999) mean the connection itself failed. */
+	if (e >= 2000 && e < 3000)
+		b->broken = true;
+}
+
+struct backend *backend_connect(const struct config *cfg, bool found_rows, char *err, size_t errlen)
+{
+	struct backend *b = calloc(1, sizeof(*b));
+	MYSQL *m = b ? mysql_init(NULL) : NULL;
+	if (!m) {
+		snprintf(err, errlen, "out of memory");
+		free(b);
+		return NULL;
+	}
+	b->mysql = m;
+	b->found_rows = found_rows;
+	unsigned timeout_s = (cfg->connect_timeout_ms + 999) / 1000;
+	my_bool off = 0;
+	mysql_options(m, MYSQL_OPT_NONBLOCK, 0);
+	mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout_s);
+	mysql_options(m, MYSQL_OPT_LOCAL_INFILE, &off);
+	mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	mysql_options(m, MYSQL_OPT_PROTOCOL, &(unsigned){ cfg->backend_socket ? MYSQL_PROTOCOL_SOCKET : MYSQL_PROTOCOL_TCP });
+
+	unsigned long flags = CLIENT_MULTI_STATEMENTS | CLIENT_MULTI_RESULTS | CLIENT_PS_MULTI_RESULTS;
+	if (found_rows)
+		flags |= CLIENT_FOUND_ROWS;
+	MYSQL *ret = NULL;
+	int st = mysql_real_connect_start(&ret, m, cfg->backend_host, cfg->backend_user, cfg->backend_password,
+					  NULL, cfg->backend_port, cfg->backend_socket, flags);
+	while (st)
+		st = mysql_real_connect_cont(&ret, m, wait_mysql(m, st));
+	if (!ret) {
+		snprintf(err, errlen, "%s (%u)", mysql_error(m), mysql_errno(m));
+		mysql_close(m);
+		free(b);
+		return NULL;
+	}
+	b->fd = mysql_get_socket(m);
+	unsigned long server_caps = 0, ext_caps = 0;
+	mariadb_get_infov(m, MARIADB_CONNECTION_SERVER_CAPABILITIES, &server_caps);
+	b->caps = (uint64_t)(m->client_flag & server_caps);
+	if (!(server_caps & CLIENT_MYSQL)) {
+		mariadb_get_infov(m, MARIADB_CONNECTION_EXTENDED_SERVER_CAPABILITIES, &ext_caps);
+		b->caps |= ((uint64_t)ext_caps & (MARIADB_CLIENT_SUPPORTED_FLAGS >> 32)) << 32;
+	}
+	b->server_id = (uint32_t)mysql_thread_id(m);
+	MY_CHARSET_INFO cs;
+	mysql_get_character_set_info(m, &cs);
+	b->base_charset = b->charset = (uint8_t)cs.number;
+	b->multi_stmt = true;
+	b->created_ms = b->idle_since_ms = mono_ms();
+	log_debug("backend %u connected (caps 0x%llx)", b->server_id, (unsigned long long)b->caps);
+	return b;
+}
+
+void backend_close(struct backend *b)
+{
+	if (!b)
+		return;
+	if (b->broken) {
+		/* Do not talk to a connection in an unknown state: drop the socket. */
+		shutdown(b->fd, SHUT_RDWR);
+	}
+	if (coro_current()) {
+		int st = mysql_close_start(b->mysql);
+		while (st)
+			st = mysql_close_cont(b->mysql, wait_mysql(b->mysql, st));
+	} else {
+		mysql_close(b->mysql); /* at exit, outside any coroutine: may block briefly */
+	}
+	free(b->schema);
+	free(b);
+}
+
+int backend_query(struct backend *b, const char *sql, size_t len)
+{
+	int err = 0;
+	int st = mysql_real_query_start(&err, b->mysql, sql, (unsigned long)len);
+	while (st)
+		st = mysql_real_query_cont(&err, b->mysql, wait_mysql(b->mysql, st));
+	if (err) {
+		note_error(b);
+		return -1;
+	}
+	/* mypool's own statements return no rows, but drain any result sets to stay in sync. */
+	for (;;) {
+		MYSQL_RES *res = mysql_use_result(b->mysql);
+		if (res) {
+			MYSQL_ROW row;
+			do {
+				st = mysql_fetch_row_start(&row, res);
+				while (st)
+					st = mysql_fetch_row_cont(&row, res, wait_mysql(b->mysql, st));
+			} while (row);
+			st = mysql_free_result_start(res);
+			while (st)
+				st = mysql_free_result_cont(res, wait_mysql(b->mysql, st));
+		}
+		if (!mysql_more_results(b->mysql))
+			break;
+		st = mysql_next_result_start(&err, b->mysql);
+		while (st)
+			st = mysql_next_result_cont(&err, b->mysql, wait_mysql(b->mysql, st));
+		if (err > 0) {
+			note_error(b);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int backend_select_db(struct backend *b, const char *db)
+{
+	int err = 0;
+	int st = mysql_select_db_start(&err, b->mysql, db);
+	while (st)
+		st = mysql_select_db_cont(&err, b->mysql, wait_mysql(b->mysql, st));
+	if (err) {
+		note_error(b);
+		return -1;
+	}
+	free(b->schema);
+	b->schema = strdup(db);
+	return 0;
+}
+
+int backend_set_multi_statements(struct backend *b, bool on)
+{
+	int err = 0;
+	int st = mysql_set_server_option_start(&err, b->mysql,
+					       on ? MYSQL_OPTION_MULTI_STATEMENTS_ON : MYSQL_OPTION_MULTI_STATEMENTS_OFF);
+	while (st)
+		st = mysql_set_server_option_cont(&err, b->mysql, wait_mysql(b->mysql, st));
+	if (err) {
+		note_error(b);
+		return -1;
+	}
+	b->multi_stmt = on;
+	return 0;
+}
+
+int backend_set_charset(struct backend *b, uint8_t collation_id)
+{
+	/* What the server does for the handshake's collation id: client and results character set
+	 * from the collation, and the collation itself for the connection. */
+	char sql[128];
+	int n = snprintf(sql, sizeof(sql),
+			 "SET character_set_client=%u, character_set_results=%u, collation_connection=%u",
+			 collation_id, collation_id, collation_id);
+	if (backend_query(b, sql, (size_t)n) != 0)
+		return -1;
+	b->charset = collation_id;
+	return 0;
+}
+
+int backend_reset(struct backend *b)
+{
+	int err = 0;
+	int st = mysql_reset_connection_start(&err, b->mysql);
+	while (st)
+		st = mysql_reset_connection_cont(&err, b->mysql, wait_mysql(b->mysql, st));
+	if (err) {
+		note_error(b);
+		b->broken = true;
+		return -1;
+	}
+	b->charset = b->base_charset;
+	b->dirty = false;
+	return 0;
+}
+
+int backend_ping(struct backend *b)
+{
+	int err = 0;
+	int st = mysql_ping_start(&err, b->mysql);
+	while (st)
+		st = mysql_ping_cont(&err, b->mysql, wait_mysql(b->mysql, st));
+	if (err) {
+		note_error(b);
+		b->broken = true;
+		return -1;
+	}
+	return 0;
+}
+
+bool backend_alive(struct backend *b)
+{
+	char c;
+	ssize_t r = recv(b->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return true;
+	b->broken = true;
+	return false;
+}
+
+unsigned backend_errno(const struct backend *b) { return mysql_errno(b->mysql); }
+const char *backend_sqlstate(const struct backend *b) { return mysql_sqlstate(b->mysql); }
+const char *backend_error(const struct backend *b) { return mysql_error(b->mysql); }

@@ -1,3 +1,64 @@
+/* backend: one pooled server connection, made and maintained with Connector/C's non-blocking API.
+ *
+ * Connector/C connects, authenticates, resets (COM_RESET_CONNECTION), pings and runs mypool's own
+ * small statements; every such call is a X_start/X_cont loop that suspends the calling coroutine
+ * on the thread's event loop. Client commands are relayed as raw packets on backend_fd() by
+ * session.c, between those calls, so Connector/C always finds the connection idle. The struct
+ * tracks the session state mypool applies (schema, character set, multi-statements) so that
+ * only what differs is sent. */
 #ifndef MYPOOL_BACKEND_H
 #define MYPOOL_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct config;
+struct pool;
+typedef struct st_mysql MYSQL;
+
+struct backend {
+	MYSQL *mysql;
+	int fd;
+	uint64_t caps;         /* negotiated capabilities (high 32 bits: MariaDB extended ones) */
+	bool found_rows;       /* connected with CLIENT_FOUND_ROWS (part of the pool key) */
+	bool broken;           /* connection-level failure: close, never reuse */
+	bool dirty;            /* a client ran a command since the last reset */
+	uint32_t server_id;    /* the server's connection id */
+	uint8_t base_charset;  /* collation id of the handshake (a reset returns to it) */
+	uint8_t charset;       /* collation id now in effect for client/results/connection */
+	bool multi_stmt;       /* multi-statements currently enabled */
+	char *schema;          /* current default database, NULL = none */
+	uint64_t created_ms;
+	uint64_t idle_since_ms;
+	struct backend *next;  /* pool lists */
+	char error[256];       /* last error, for logs and "backend unavailable: ..." */
+};
+
+/* Connect and authenticate with the pool's service account. Returns a new backend or NULL with
+ * the reason in err. Suspends the calling coroutine. */
+struct backend *backend_connect(const struct config *cfg, bool found_rows, char *err, size_t errlen);
+/* Close (COM_QUIT unless broken) and free. Suspends. */
+void backend_close(struct backend *b);
+
+/* mypool's own statements; 0 on success, else the server error (see backend_errno etc.).
+ * A connection-level failure also sets b->broken. */
+int backend_query(struct backend *b, const char *sql, size_t len);
+int backend_select_db(struct backend *b, const char *db);
+int backend_set_multi_statements(struct backend *b, bool on);
+int backend_set_charset(struct backend *b, uint8_t collation_id);
+/* COM_RESET_CONNECTION; afterwards charset/multi-statements are back to the connect defaults. */
+int backend_reset(struct backend *b);
+int backend_ping(struct backend *b);
+
+unsigned backend_errno(const struct backend *b);
+const char *backend_sqlstate(const struct backend *b);
+const char *backend_error(const struct backend *b);
+
+/* Cheap liveness check without I/O wait: false if the server closed the connection or sent
+ * something unexpected while idle. */
+bool backend_alive(struct backend *b);
+
+uint64_t mono_ms(void);
+
 #endif

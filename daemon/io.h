@@ -1,3 +1,41 @@
+/* io: suspending I/O for coroutines, driven by the current thread's libevent loop.
+ *
+ * A coroutine that must wait (a socket not ready, a timer, a hand-off from another thread)
+ * registers one event whose callback resumes it, then yields. io_wake() lets the owning thread
+ * end such a wait early (shutdown, pool hand-off). Everything here runs on one thread. */
 #ifndef MYPOOL_IO_H
 #define MYPOOL_IO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct event_base;
+struct coro;
+
+enum io_result {
+	IO_READY = 0,   /* the fd is ready for what was asked */
+	IO_TIMEOUT = 1, /* the timeout passed */
+	IO_WOKEN = 2,   /* io_wake() ended the wait */
+};
+
+/* The event loop of the calling thread (set once per thread). */
+void io_set_base(struct event_base *base);
+struct event_base *io_get_base(void);
+
+/* Suspend the current coroutine until fd is ready for `events` (EV_READ and/or EV_WRITE), or
+ * timeout_ms milliseconds pass (< 0: no timeout), or io_wake(). fd < 0 waits only for the timer
+ * or a wake. *ready (may be NULL) receives the libevent flags that fired. */
+enum io_result io_wait(int fd, short events, long timeout_ms, short *ready);
+/* End c's current io_wait with IO_WOKEN; false if c is not waiting. Same thread only. */
+bool io_wake(struct coro *c);
+/* Suspend for ms milliseconds (or until woken). */
+enum io_result io_sleep(long ms);
+
+/* Read at least one byte: >0 bytes read, 0 at EOF, -1 on error with errno set (ETIMEDOUT after
+ * timeout_ms, ECANCELED if woken). */
+ssize_t io_read(int fd, void *p, size_t n, long timeout_ms);
+/* Write all n bytes: 0, or -1 with errno (EPIPE, ETIMEDOUT, ECANCELED ...). */
+int io_write_all(int fd, const void *p, size_t n, long timeout_ms);
+
 #endif

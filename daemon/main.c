@@ -1,2 +1,9 @@
+/* mypoold: everything lives in the daemon library, so the tests link the real code. */
 #include "autoconfig.h"
-int main(void) { return 0; }
+
+#include "supervisor.h"
+
+int main(int argc, char **argv)
+{
+	return mypoold_main(argc, argv);
+}

@@ -1,1 +1,403 @@
+/* pool: backend connections shared by the threads of a worker process (see pool.h). */
 #include "autoconfig.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "config.h"
+#include "coro.h"
+#include "io.h"
+#include "log.h"
+#include "pool.h"
+
+/* Lock order: a pool lock is a leaf; nothing else is taken while it is held, except the
+ * worker mailbox lock inside pool_wake_fn. */
+
+enum waiter_state {
+	W_QUEUED,     /* in the queue */
+	W_BACKEND,    /* granted: w->granted is ours */
+	W_SLOT,       /* granted a free slot: the waiter connects itself */
+	W_FAILED,     /* the backend is down, or shutdown */
+	W_GONE,       /* left the queue on timeout */
+};
+
+struct pool {
+	pthread_mutex_t lock;
+	const struct config *cfg;
+	pool_wake_fn wake;
+	struct backend *idle;       /* LIFO */
+	unsigned n_idle, n_total, n_connecting;
+	struct pool_waiter *wait_head, *wait_tail;
+	unsigned n_waiting;
+	bool shutting_down;
+	uint64_t down_until_ms;     /* fail fast until then */
+	unsigned backoff_ms;
+	char down_reason[256];
+	uint64_t connects, connect_failures, resets, closes, timeouts;
+};
+
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+
+struct pool *pool_create(const struct config *cfg, pool_wake_fn wake)
+{
+	struct pool *p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	pthread_mutex_init(&p->lock, NULL);
+	p->cfg = cfg;
+	p->wake = wake;
+	return p;
+}
+
+void pool_set_config(struct pool *p, const struct config *cfg)
+{
+	pthread_mutex_lock(&p->lock);
+	p->cfg = cfg;
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void queue_remove(struct pool *p, struct pool_waiter *w)
+{
+	struct pool_waiter **pp = &p->wait_head, *prev = NULL;
+	while (*pp && *pp != w) {
+		prev = *pp;
+		pp = &(*pp)->next;
+	}
+	if (!*pp)
+		return;
+	*pp = w->next;
+	if (p->wait_tail == w)
+		p->wait_tail = prev;
+	w->next = NULL;
+	p->n_waiting--;
+}
+
+static struct pool_waiter *queue_pop(struct pool *p)
+{
+	struct pool_waiter *w = p->wait_head;
+	if (w)
+		queue_remove(p, w);
+	return w;
+}
+
+/* Locked: fail every waiter (backend down or shutdown). */
+static void fail_waiters(struct pool *p)
+{
+	struct pool_waiter *w;
+	while ((w = queue_pop(p))) {
+		w->state = W_FAILED;
+		p->wake(w);
+	}
+}
+
+/* Locked: a slot became free (a backend was closed): hand it to the first waiter. */
+static void slot_freed(struct pool *p)
+{
+	struct pool_waiter *w = queue_pop(p);
+	if (w) {
+		w->state = W_SLOT;
+		p->n_total++;
+		p->n_connecting++;
+		p->wake(w);
+	}
+}
+
+static void close_backend(struct pool *p, struct backend *b)
+{
+	backend_close(b);
+	pthread_mutex_lock(&p->lock);
+	p->n_total--;
+	p->closes++;
+	slot_freed(p);
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* Open a backend in a slot already counted in n_total/n_connecting. */
+static struct backend *connect_in_slot(struct pool *p, bool found_rows, enum pool_error *perr, char *err, size_t errlen)
+{
+	const struct config *cfg = p->cfg;
+	struct backend *b = backend_connect(cfg, found_rows, err, errlen);
+	pthread_mutex_lock(&p->lock);
+	p->n_connecting--;
+	if (b) {
+		p->connects++;
+		p->down_until_ms = 0;
+		p->backoff_ms = 0;
+	} else {
+		p->n_total--;
+		p->connect_failures++;
+		p->backoff_ms = p->backoff_ms ? p->backoff_ms * 2 : BACKOFF_MIN_MS;
+		if (p->backoff_ms > BACKOFF_MAX_MS)
+			p->backoff_ms = BACKOFF_MAX_MS;
+		p->down_until_ms = mono_ms() + p->backoff_ms;
+		snprintf(p->down_reason, sizeof(p->down_reason), "%s", err);
+		fail_waiters(p);
+		*perr = POOL_UNAVAILABLE;
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (!b)
+		log_warn("backend connect failed: %s (retry in %u ms)", err, p->backoff_ms);
+	return b;
+}
+
+/* Locked: take the warmest idle backend with this flavour, if any. */
+static struct backend *take_idle(struct pool *p, bool found_rows, bool any)
+{
+	for (struct backend **pp = &p->idle; *pp; pp = &(*pp)->next) {
+		if ((*pp)->found_rows == found_rows || any) {
+			struct backend *b = *pp;
+			*pp = b->next;
+			b->next = NULL;
+			p->n_idle--;
+			return b;
+		}
+	}
+	return NULL;
+}
+
+struct backend *pool_checkout(struct pool *p, bool found_rows, void *thread, enum pool_error *perr,
+			      char *err, size_t errlen)
+{
+	*perr = POOL_OK;
+	for (;;) {
+		pthread_mutex_lock(&p->lock);
+		if (p->shutting_down) {
+			pthread_mutex_unlock(&p->lock);
+			*perr = POOL_SHUTDOWN;
+			snprintf(err, errlen, "shutting down");
+			return NULL;
+		}
+		struct backend *b = take_idle(p, found_rows, false);
+		if (b) {
+			pthread_mutex_unlock(&p->lock);
+			if (backend_alive(b))
+				return b;
+			log_info("backend %u was closed while idle; replacing it", b->server_id);
+			close_backend(p, b);
+			continue;
+		}
+		if (p->down_until_ms && mono_ms() < p->down_until_ms) {
+			snprintf(err, errlen, "%s", p->down_reason);
+			pthread_mutex_unlock(&p->lock);
+			*perr = POOL_UNAVAILABLE;
+			return NULL;
+		}
+		if (p->n_total < p->cfg->pool_size) {
+			p->n_total++;
+			p->n_connecting++;
+			pthread_mutex_unlock(&p->lock);
+			return connect_in_slot(p, found_rows, perr, err, errlen);
+		}
+		/* Full: an idle backend of the other flavour makes room for ours. */
+		b = take_idle(p, found_rows, true);
+		if (b) {
+			p->n_connecting++;
+			pthread_mutex_unlock(&p->lock);
+			backend_close(b);
+			pthread_mutex_lock(&p->lock);
+			p->closes++;
+			pthread_mutex_unlock(&p->lock);
+			return connect_in_slot(p, found_rows, perr, err, errlen);
+		}
+
+		struct pool_waiter w = {
+			.co = coro_current(), .thread = thread, .found_rows = found_rows,
+			.state = W_QUEUED, .since_ms = mono_ms(),
+		};
+		if (p->wait_tail)
+			p->wait_tail->next = &w;
+		else
+			p->wait_head = &w;
+		p->wait_tail = &w;
+		p->n_waiting++;
+		unsigned timeout = p->cfg->pool_wait_timeout_ms;
+		pthread_mutex_unlock(&p->lock);
+
+		enum io_result r = io_wait(-1, 0, (long)timeout, NULL);
+		pthread_mutex_lock(&p->lock);
+		if (w.state == W_QUEUED) {
+			/* Timed out (or woken for shutdown) while still queued. */
+			queue_remove(p, &w);
+			w.state = W_GONE;
+			p->timeouts++;
+			pthread_mutex_unlock(&p->lock);
+			*perr = r == IO_WOKEN ? POOL_SHUTDOWN : POOL_TIMEOUT;
+			snprintf(err, errlen, "no backend connection available within %u ms", timeout);
+			return NULL;
+		}
+		pthread_mutex_unlock(&p->lock);
+		if (r == IO_TIMEOUT) {
+			/* Granted just as the timer fired: the wake-up message is on its way and
+			 * refers to our stack frame, so wait for it before going on. */
+			while (io_wait(-1, 0, -1, NULL) != IO_WOKEN)
+				;
+		}
+		switch (w.state) {
+		case W_BACKEND:
+			if (backend_alive(w.granted))
+				return w.granted;
+			close_backend(p, w.granted);
+			continue;
+		case W_SLOT:
+			return connect_in_slot(p, found_rows, perr, err, errlen);
+		case W_FAILED:
+			pthread_mutex_lock(&p->lock);
+			*perr = p->shutting_down ? POOL_SHUTDOWN : POOL_UNAVAILABLE;
+			snprintf(err, errlen, "%s", p->shutting_down ? "shutting down" : p->down_reason);
+			pthread_mutex_unlock(&p->lock);
+			return NULL;
+		default:
+			continue;
+		}
+	}
+}
+
+void pool_waiter_woken(struct pool_waiter *w)
+{
+	io_wake(w->co);
+}
+
+void pool_release(struct pool *p, struct backend *b)
+{
+	const struct config *cfg = p->cfg;
+	if (!b->broken && b->dirty) {
+		if (backend_reset(b) == 0) {
+			pthread_mutex_lock(&p->lock);
+			p->resets++;
+			pthread_mutex_unlock(&p->lock);
+		}
+	}
+	uint64_t now = mono_ms();
+	if (b->broken || (cfg->server_lifetime_ms && now - b->created_ms > cfg->server_lifetime_ms)) {
+		if (b->broken)
+			log_info("closing broken backend %u: %s", b->server_id, b->error);
+		close_backend(p, b);
+		return;
+	}
+	b->idle_since_ms = now;
+	pthread_mutex_lock(&p->lock);
+	struct pool_waiter *w = p->shutting_down ? NULL : p->wait_head;
+	if (w && w->found_rows == b->found_rows) {
+		queue_remove(p, w);
+		w->state = W_BACKEND;
+		w->granted = b;
+		p->wake(w);
+		pthread_mutex_unlock(&p->lock);
+		return;
+	}
+	if (w) {
+		/* The first waiter needs the other flavour: replace this one. */
+		pthread_mutex_unlock(&p->lock);
+		close_backend(p, b);
+		return;
+	}
+	b->next = p->idle;
+	p->idle = b;
+	p->n_idle++;
+	pthread_mutex_unlock(&p->lock);
+}
+
+void pool_maintain(struct pool *p)
+{
+	const struct config *cfg = p->cfg;
+	uint64_t now = mono_ms();
+	for (;;) {
+		/* Close at most one stale backend per pass through the lock. */
+		pthread_mutex_lock(&p->lock);
+		struct backend *victim = NULL;
+		if (!p->shutting_down) {
+			for (struct backend **pp = &p->idle; *pp; pp = &(*pp)->next) {
+				struct backend *b = *pp;
+				bool too_old = cfg->server_lifetime_ms && now - b->created_ms > cfg->server_lifetime_ms;
+				bool too_idle = cfg->server_idle_timeout_ms && p->n_total > cfg->min_idle &&
+						now - b->idle_since_ms > cfg->server_idle_timeout_ms;
+				if (too_old || too_idle) {
+					*pp = b->next;
+					p->n_idle--;
+					victim = b;
+					break;
+				}
+			}
+		}
+		pthread_mutex_unlock(&p->lock);
+		if (!victim)
+			break;
+		log_debug("closing idle backend %u", victim->server_id);
+		close_backend(p, victim);
+	}
+	for (;;) {
+		pthread_mutex_lock(&p->lock);
+		bool want = !p->shutting_down && p->n_idle < cfg->min_idle && p->n_total < cfg->pool_size &&
+			    (!p->down_until_ms || mono_ms() >= p->down_until_ms);
+		/* A down backend is retried even without min_idle, so it recovers by itself. */
+		bool retry = !want && !p->shutting_down && p->down_until_ms && mono_ms() >= p->down_until_ms &&
+			     p->n_total < cfg->pool_size;
+		if (want || retry) {
+			p->n_total++;
+			p->n_connecting++;
+		}
+		pthread_mutex_unlock(&p->lock);
+		if (!want && !retry)
+			break;
+		enum pool_error e;
+		char err[256];
+		struct backend *b = connect_in_slot(p, false, &e, err, sizeof(err));
+		if (!b)
+			break;
+		if (retry)
+			log_info("backend is reachable again");
+		pool_release(p, b);
+		if (retry)
+			break;
+	}
+}
+
+void pool_shutdown(struct pool *p)
+{
+	pthread_mutex_lock(&p->lock);
+	p->shutting_down = true;
+	fail_waiters(p);
+	pthread_mutex_unlock(&p->lock);
+}
+
+void pool_destroy(struct pool *p)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	struct backend *b = p->idle;
+	p->idle = NULL;
+	p->n_idle = 0;
+	pthread_mutex_unlock(&p->lock);
+	while (b) {
+		struct backend *next = b->next;
+		backend_close(b);
+		b = next;
+	}
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+}
+
+void pool_get_stats(struct pool *p, struct pool_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	pthread_mutex_lock(&p->lock);
+	st->total = p->n_total;
+	st->idle = p->n_idle;
+	st->connecting = p->n_connecting;
+	st->active = p->n_total - p->n_idle - p->n_connecting;
+	st->waiting = p->n_waiting;
+	st->size = p->cfg->pool_size;
+	if (p->wait_head)
+		st->max_wait_ms = mono_ms() - p->wait_head->since_ms;
+	st->connects = p->connects;
+	st->connect_failures = p->connect_failures;
+	st->resets = p->resets;
+	st->closes = p->closes;
+	st->timeouts = p->timeouts;
+	pthread_mutex_unlock(&p->lock);
+}

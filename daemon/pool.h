@@ -1,3 +1,69 @@
+/* pool: the backend connections of one worker process, shared by its threads.
+ *
+ * A small mutex guards the lists and counters and is never held across I/O. Idle backends are a
+ * LIFO stack (the warmest first); clients that find none and no free slot wait in a FIFO queue
+ * up to pool_wait_timeout. A released backend goes straight to the first waiter, whose thread
+ * is woken by a message (pool_wake_fn). The pool never has more than pool_size connections,
+ * counting those being opened. After a failed connect the backend counts as down for a backoff
+ * period: checkouts then fail at once with the reason instead of hanging. */
 #ifndef MYPOOL_POOL_H
 #define MYPOOL_POOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct backend;
+struct config;
+struct coro;
+struct pool;
+
+/* A client waiting for a backend; lives on the waiting coroutine's stack. */
+struct pool_waiter {
+	struct pool_waiter *next;
+	struct coro *co;
+	void *thread;            /* owner thread, passed to the wake function */
+	bool found_rows;
+	int state;               /* see pool.c */
+	struct backend *granted; /* set when a backend is handed over */
+	uint64_t since_ms;
+};
+
+/* Called with the pool lock held to wake waiter w on its own thread (must not block). */
+typedef void (*pool_wake_fn)(struct pool_waiter *w);
+
+enum pool_error {
+	POOL_OK = 0,
+	POOL_TIMEOUT,     /* no backend within pool_wait_timeout */
+	POOL_UNAVAILABLE, /* the backend could not be reached */
+	POOL_SHUTDOWN,
+};
+
+struct pool_stats {
+	unsigned total, idle, active, connecting, waiting, size;
+	uint64_t max_wait_ms;      /* longest current wait */
+	uint64_t connects, connect_failures, resets, closes, timeouts;
+};
+
+struct pool *pool_create(const struct config *cfg, pool_wake_fn wake);
+/* Close every idle backend (suspends) and free the pool; all backends must be back. */
+void pool_destroy(struct pool *p);
+void pool_set_config(struct pool *p, const struct config *cfg);
+
+/* Get a backend (suspends while connecting or waiting). On failure returns NULL, sets *perr
+ * and writes the reason into err. `thread` identifies the caller for the wake-up. */
+struct backend *pool_checkout(struct pool *p, bool found_rows, void *thread, enum pool_error *perr,
+			      char *err, size_t errlen);
+/* Return a backend: broken ones are closed, dirty ones reset first (suspends). */
+void pool_release(struct pool *p, struct backend *b);
+/* Periodic upkeep from a maintenance coroutine: close idle backends past server_idle_timeout
+ * (keeping min_idle) and past server_lifetime; open new ones up to min_idle; retry a down
+ * backend. Suspends. */
+void pool_maintain(struct pool *p);
+/* Refuse new checkouts and fail all waiters with POOL_SHUTDOWN. */
+void pool_shutdown(struct pool *p);
+void pool_get_stats(struct pool *p, struct pool_stats *st);
+/* The waiter's wake-up arrived (called on the waiter's thread). */
+void pool_waiter_woken(struct pool_waiter *w);
+
 #endif

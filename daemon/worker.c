@@ -1,1 +1,366 @@
+/* worker: the worker process, its threads and their mailboxes (see worker.h). */
 #include "autoconfig.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "buf.h"
+#include "config.h"
+#include "coro.h"
+#include "io.h"
+#include "log.h"
+#include "pool.h"
+#include "proto.h"
+#include "session.h"
+#include "worker.h"
+
+enum msg_type { MSG_CLIENT, MSG_WAKE, MSG_DRAIN };
+
+struct msg {
+	struct msg *next;
+	enum msg_type type;
+	int fd;
+	struct pool_waiter *waiter;
+};
+
+static void post(struct worker_thread *t, struct msg *m)
+{
+	pthread_mutex_lock(&t->mlock);
+	if (t->mtail)
+		t->mtail->next = m;
+	else
+		t->mhead = m;
+	t->mtail = m;
+	pthread_mutex_unlock(&t->mlock);
+	uint64_t one = 1;
+	ssize_t r = write(t->efd, &one, sizeof(one));
+	(void)r; /* an eventfd write only fails when the counter would overflow: it is awake then */
+}
+
+static void post_new(struct worker_thread *t, enum msg_type type, int fd, struct pool_waiter *w)
+{
+	struct msg *m = calloc(1, sizeof(*m));
+	if (!m) {
+		log_error("out of memory posting a message to thread %u", t->idx);
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	m->type = type;
+	m->fd = fd;
+	m->waiter = w;
+	post(t, m);
+}
+
+static void wake_waiter(struct pool_waiter *w)
+{
+	post_new(w->thread, MSG_WAKE, -1, w);
+}
+
+static void thread_maybe_finish(struct worker_thread *t)
+{
+	if (t->draining && t->n_sessions == 0 && !t->maint)
+		event_base_loopbreak(t->base);
+}
+
+void worker_session_done(struct worker_thread *t)
+{
+	t->n_sessions--;
+	__atomic_fetch_sub(&t->w->n_clients, 1, __ATOMIC_RELAXED);
+	thread_maybe_finish(t);
+}
+
+static void on_mailbox(evutil_socket_t fd, short what, void *arg)
+{
+	(void)what;
+	struct worker_thread *t = arg;
+	uint64_t n;
+	ssize_t r = read(fd, &n, sizeof(n));
+	(void)r;
+	pthread_mutex_lock(&t->mlock);
+	struct msg *m = t->mhead;
+	t->mhead = t->mtail = NULL;
+	pthread_mutex_unlock(&t->mlock);
+	while (m) {
+		struct msg *next = m->next;
+		switch (m->type) {
+		case MSG_CLIENT:
+			if (t->draining) {
+				close(m->fd);
+				__atomic_fetch_sub(&t->w->n_clients, 1, __ATOMIC_RELAXED);
+				break;
+			}
+			t->n_sessions++;
+			t->stats.clients_accepted++;
+			session_start(t, m->fd, __atomic_add_fetch(&t->w->next_session_id, 1, __ATOMIC_RELAXED));
+			break;
+		case MSG_WAKE:
+			pool_waiter_woken(m->waiter);
+			break;
+		case MSG_DRAIN:
+			t->draining = true;
+			session_drain_all(t);
+			if (t->maint)
+				io_wake(t->maint);
+			thread_maybe_finish(t);
+			break;
+		}
+		free(m);
+		m = next;
+	}
+}
+
+/* Pool upkeep, once a second, on thread 0. */
+static void maint_main(void *arg)
+{
+	struct worker_thread *t = arg;
+	pool_maintain(t->w->pool);
+	while (!t->draining) {
+		if (io_sleep(1000) == IO_WOKEN)
+			break;
+		pool_maintain(t->w->pool);
+	}
+}
+
+static void maint_cleanup(void *arg)
+{
+	struct worker_thread *t = arg;
+	coro_free(t->maint);
+	t->maint = NULL;
+	thread_maybe_finish(t);
+}
+
+static void *thread_main(void *arg)
+{
+	struct worker_thread *t = arg;
+	io_set_base(t->base);
+	if (t->idx == 0) {
+		t->maint = coro_create(t->w->cfg->coro_stack_size, maint_main, t);
+		if (t->maint) {
+			coro_set_cleanup(t->maint, maint_cleanup);
+			coro_resume(t->maint);
+		}
+	}
+	event_base_dispatch(t->base);
+	return NULL;
+}
+
+/* ---- the main thread: accept and signals ---- */
+
+struct acceptor {
+	struct worker *w;
+	struct event *ev;
+	int fd;
+};
+
+static void reject_client(int fd, uint16_t code, const char *state, const char *msg)
+{
+	struct buf b;
+	buf_init(&b, 0);
+	proto_write_err(&b, 0, code, state, msg);
+	if (!b.failed) {
+		ssize_t r = send(fd, b.data, b.len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		(void)r;
+	}
+	buf_free(&b);
+	close(fd);
+}
+
+static void on_accept(evutil_socket_t lfd, short what, void *arg)
+{
+	(void)what;
+	struct acceptor *a = arg;
+	struct worker *w = a->w;
+	for (int i = 0; i < 64; i++) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				log_warn("accept: %s", strerror(errno));
+			return;
+		}
+		if (w->draining) {
+			reject_client(fd, 1053, "08S01", "mypool: server shutdown in progress");
+			continue;
+		}
+		unsigned n = __atomic_add_fetch(&w->n_clients, 1, __ATOMIC_RELAXED);
+		if (n > w->cfg->max_client_conn) {
+			__atomic_fetch_sub(&w->n_clients, 1, __ATOMIC_RELAXED);
+			log_warn("refusing a client: max_client_conn (%u) reached", w->cfg->max_client_conn);
+			reject_client(fd, 1040, "08004", "Too many connections");
+			continue;
+		}
+		struct worker_thread *t = &w->threads[w->next_thread++ % w->n_threads];
+		post_new(t, MSG_CLIENT, fd, NULL);
+	}
+}
+
+struct main_state {
+	struct worker *w;
+	struct event_base *base;
+	struct acceptor *acc;
+	unsigned n_acc;
+	struct event *drain_timer;
+	struct event *join_check;
+	unsigned threads_done;
+};
+
+static void stop_accepting(struct main_state *ms)
+{
+	for (unsigned i = 0; i < ms->n_acc; i++) {
+		if (ms->acc[i].ev) {
+			event_free(ms->acc[i].ev);
+			ms->acc[i].ev = NULL;
+		}
+	}
+}
+
+static void on_drain_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	log_warn("shutdown_timeout passed with clients still busy: closing them now");
+	_exit(0);
+}
+
+static void on_join_check(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct main_state *ms = arg;
+	bool done = true;
+	for (unsigned i = 0; i < ms->w->n_threads; i++) {
+		struct worker_thread *t = &ms->w->threads[i];
+		if (t->tid && pthread_tryjoin_np(t->tid, NULL) == 0)
+			t->tid = 0;
+		if (t->tid)
+			done = false;
+	}
+	if (done)
+		event_base_loopbreak(ms->base);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	struct main_state *ms = arg;
+	struct worker *w = ms->w;
+	if (sig == SIGINT || sig == SIGQUIT) {
+		log_info("fast shutdown: closing all connections");
+		_exit(0);
+	}
+	if (sig == SIGTERM && !w->draining) {
+		log_info("graceful shutdown: finishing running statements and transactions (up to %u ms)",
+			 w->cfg->shutdown_timeout_ms);
+		w->draining = true;
+		stop_accepting(ms);
+		pool_shutdown(w->pool);
+		for (unsigned i = 0; i < w->n_threads; i++)
+			post_new(&w->threads[i], MSG_DRAIN, -1, NULL);
+		struct timeval tv = { w->cfg->shutdown_timeout_ms / 1000, (w->cfg->shutdown_timeout_ms % 1000) * 1000 };
+		ms->drain_timer = evtimer_new(ms->base, on_drain_timeout, ms);
+		evtimer_add(ms->drain_timer, &tv);
+		struct timeval poll = { 0, 20000 };
+		ms->join_check = event_new(ms->base, -1, EV_PERSIST, on_join_check, ms);
+		event_add(ms->join_check, &poll);
+	}
+	if (sig == SIGHUP)
+		log_info("SIGHUP: configuration reload is not implemented yet; keeping the current one");
+}
+
+int worker_main(const struct config *cfg, const int *listen_fds, unsigned n_listen)
+{
+	pid_t parent = getppid();
+	/* Die with the supervisor: a fast shutdown (no orphans). */
+	prctl(PR_SET_PDEATHSIG, SIGINT);
+	if (getppid() != parent)
+		_exit(0);
+	log_set_role("worker");
+	signal(SIGPIPE, SIG_IGN);
+	evthread_use_pthreads();
+
+	struct worker w = { .cfg = cfg };
+	w.n_threads = cfg->threads ? cfg->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+	if (w.n_threads < 1)
+		w.n_threads = 1;
+	w.pool = pool_create(cfg, wake_waiter);
+	w.threads = calloc(w.n_threads, sizeof(*w.threads));
+	if (!w.pool || !w.threads) {
+		log_error("out of memory");
+		return 1;
+	}
+	for (unsigned i = 0; i < w.n_threads; i++) {
+		struct worker_thread *t = &w.threads[i];
+		t->w = &w;
+		t->idx = i;
+		pthread_mutex_init(&t->mlock, NULL);
+		t->base = event_base_new();
+		t->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (!t->base || t->efd < 0) {
+			log_error("cannot create thread %u's event loop: %s", i, strerror(errno));
+			return 1;
+		}
+		t->efd_ev = event_new(t->base, t->efd, EV_READ | EV_PERSIST, on_mailbox, t);
+		event_add(t->efd_ev, NULL);
+	}
+	for (unsigned i = 0; i < w.n_threads; i++) {
+		int rc = pthread_create(&w.threads[i].tid, NULL, thread_main, &w.threads[i]);
+		if (rc != 0) {
+			log_error("pthread_create: %s", strerror(rc));
+			return 1;
+		}
+	}
+
+	struct main_state ms = { .w = &w };
+	ms.base = event_base_new();
+	io_set_base(ms.base);
+	ms.acc = calloc(n_listen, sizeof(*ms.acc));
+	ms.n_acc = n_listen;
+	for (unsigned i = 0; i < n_listen; i++) {
+		ms.acc[i].w = &w;
+		ms.acc[i].fd = listen_fds[i];
+		ms.acc[i].ev = event_new(ms.base, listen_fds[i], EV_READ | EV_PERSIST, on_accept, &ms.acc[i]);
+		event_add(ms.acc[i].ev, NULL);
+	}
+	int sigs[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP };
+	struct event *sigev[4];
+	for (int i = 0; i < 4; i++) {
+		sigev[i] = evsignal_new(ms.base, sigs[i], on_signal, &ms);
+		event_add(sigev[i], NULL);
+	}
+	log_info("worker ready: %u threads, pool_size %u, pool_mode %s", w.n_threads, cfg->pool_size,
+		 cfg->pool_mode == POOL_TRANSACTION ? "transaction" : "session");
+	event_base_dispatch(ms.base);
+
+	/* All threads have finished their sessions and were joined. */
+	for (int i = 0; i < 4; i++)
+		event_free(sigev[i]);
+	stop_accepting(&ms);
+	if (ms.drain_timer)
+		event_free(ms.drain_timer);
+	if (ms.join_check)
+		event_free(ms.join_check);
+	free(ms.acc);
+	pool_destroy(w.pool);
+	for (unsigned i = 0; i < w.n_threads; i++) {
+		struct worker_thread *t = &w.threads[i];
+		event_free(t->efd_ev);
+		close(t->efd);
+		event_base_free(t->base);
+		pthread_mutex_destroy(&t->mlock);
+	}
+	free(w.threads);
+	event_base_free(ms.base);
+	log_info("worker stopped");
+	return 0;
+}

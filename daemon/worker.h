@@ -1,3 +1,70 @@
+/* worker: the worker process — a main thread that accepts clients and N worker threads, each
+ * with its own event loop and the coroutines of its client sessions.
+ *
+ * Shared-nothing threads: a thread touches only its own sessions and events. Work crosses
+ * threads only as messages on a thread's mailbox (a mutex-protected list woken by an eventfd):
+ * a new client fd, a pool hand-off wake-up, a drain request. The pool is the one shared
+ * structure (pool.h). */
 #ifndef MYPOOL_WORKER_H
 #define MYPOOL_WORKER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct config;
+struct event;
+struct event_base;
+struct pool;
+struct session;
+struct coro;
+struct worker;
+struct msg;
+
+/* Per-thread counters, summed on read. */
+struct worker_stats {
+	uint64_t clients_accepted;
+	uint64_t queries;
+	uint64_t bytes_in;  /* from clients */
+	uint64_t bytes_out; /* to clients */
+	uint64_t errors;
+};
+
+struct worker_thread {
+	struct worker *w;
+	unsigned idx;
+	pthread_t tid;
+	struct event_base *base;
+	int efd;
+	struct event *efd_ev;
+	pthread_mutex_t mlock;
+	struct msg *mhead, *mtail;
+	struct session *sessions; /* all sessions of this thread (session.c keeps the list) */
+	unsigned n_sessions;
+	bool draining;            /* graceful shutdown: finish work, take nothing new */
+	struct coro *maint;       /* pool upkeep coroutine (thread 0 only) */
+	struct worker_stats stats;
+};
+
+struct worker {
+	const struct config *cfg;
+	struct pool *pool;
+	struct worker_thread *threads;
+	unsigned n_threads;
+	unsigned next_thread;
+	unsigned n_clients;       /* atomic */
+	uint32_t next_session_id; /* atomic */
+	bool draining;
+};
+
+/* Run the worker process until shutdown; returns the process exit status. The listening fds
+ * belong to the supervisor and are inherited. */
+int worker_main(const struct config *cfg, const int *listen_fds, unsigned n_listen);
+
+/* Post a wake-up for a pool waiter (called with the pool lock held). */
+void worker_wake_waiter(void *thread, void *waiter);
+
+/* A session ended (called by session.c on its own thread). */
+void worker_session_done(struct worker_thread *t);
+
 #endif
