@@ -1,1 +1,198 @@
+/* auth: password hashing and verification (see auth.h). Pure: no I/O except getrandom(2). */
 #include "autoconfig.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "auth.h"
+
+#define SHA1_LEN 20
+#define SHA256_LEN 32
+
+/* Printable ASCII without the space: 94 values. Bytes >= 188 (= 2 * 94) are rejected so that every
+ * value is equally likely. */
+#define SCRAMBLE_FIRST 33
+#define SCRAMBLE_RANGE 94
+#define SCRAMBLE_REJECT (2 * SCRAMBLE_RANGE)
+
+int auth_scramble(uint8_t out[AUTH_SCRAMBLE_LEN])
+{
+	uint8_t pool[64];
+	size_t have = 0, used = 0, filled = 0;
+
+	while (filled < AUTH_SCRAMBLE_LEN) {
+		if (used == have) {
+			ssize_t r = getrandom(pool, sizeof(pool), 0);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				return -1;
+			have = (size_t)r;
+			used = 0;
+		}
+		uint8_t c = pool[used++];
+		if (c < SCRAMBLE_REJECT)
+			out[filled++] = (uint8_t)(SCRAMBLE_FIRST + c % SCRAMBLE_RANGE);
+	}
+	OPENSSL_cleanse(pool, sizeof(pool));
+	return 0;
+}
+
+/* out = H(a || b); b may be empty. Returns false if the digest failed (out is then zeroed). */
+static bool digest2(const EVP_MD *md, const void *a, size_t an, const void *b, size_t bn, uint8_t *out)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	bool ok = ctx && EVP_DigestInit_ex(ctx, md, NULL) == 1 && EVP_DigestUpdate(ctx, a, an) == 1 &&
+		  (bn == 0 || EVP_DigestUpdate(ctx, b, bn) == 1) && EVP_DigestFinal_ex(ctx, out, NULL) == 1;
+
+	EVP_MD_CTX_free(ctx);
+	if (!ok)
+		memset(out, 0, (size_t)EVP_MD_size(md));
+	return ok;
+}
+
+static bool sha1(const void *p, size_t n, uint8_t out[SHA1_LEN])
+{
+	return digest2(EVP_sha1(), p, n, NULL, 0, out);
+}
+
+static bool sha256(const void *p, size_t n, uint8_t out[SHA256_LEN])
+{
+	return digest2(EVP_sha256(), p, n, NULL, 0, out);
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int auth_parse_password(const char *value, uint8_t stage2[20], bool *has_password)
+{
+	memset(stage2, 0, SHA1_LEN);
+	*has_password = false;
+	if (!value || !value[0])
+		return 0;
+	if (value[0] != '*') {
+		auth_native_stage2(value, strlen(value), stage2);
+		*has_password = true;
+		return 0;
+	}
+	/* "*" + 40 hex digits: the mysql.user / SHOW GRANTS form of SHA1(SHA1(pw)). */
+	if (strlen(value) != 1 + 2 * SHA1_LEN)
+		return -1;
+	for (int i = 0; i < SHA1_LEN; i++) {
+		int hi = hexval(value[1 + 2 * i]), lo = hexval(value[2 + 2 * i]);
+		if (hi < 0 || lo < 0) {
+			memset(stage2, 0, SHA1_LEN);
+			return -1;
+		}
+		stage2[i] = (uint8_t)(hi << 4 | lo);
+	}
+	*has_password = true;
+	return 0;
+}
+
+void auth_native_stage2(const char *pw, size_t n, uint8_t stage2[20])
+{
+	uint8_t stage1[SHA1_LEN];
+
+	sha1(pw, n, stage1);
+	sha1(stage1, sizeof(stage1), stage2);
+	OPENSSL_cleanse(stage1, sizeof(stage1));
+}
+
+void auth_native_token(const char *pw, size_t n, const uint8_t scramble[20], uint8_t token[20])
+{
+	uint8_t stage1[SHA1_LEN], stage2[SHA1_LEN], h[SHA1_LEN];
+
+	sha1(pw, n, stage1);
+	sha1(stage1, sizeof(stage1), stage2);
+	digest2(EVP_sha1(), scramble, AUTH_SCRAMBLE_LEN, stage2, sizeof(stage2), h);
+	for (int i = 0; i < SHA1_LEN; i++)
+		token[i] = stage1[i] ^ h[i];
+	OPENSSL_cleanse(stage1, sizeof(stage1));
+}
+
+bool auth_native_verify(const uint8_t scramble[20], const uint8_t *token, size_t token_len,
+			const uint8_t stage2[20], bool has_password)
+{
+	uint8_t h[SHA1_LEN], stage1[SHA1_LEN], check[SHA1_LEN];
+	bool ok;
+
+	if (!has_password)
+		return token_len == 0;
+	if (token_len != SHA1_LEN)
+		return false;
+	/* stage1 = token XOR SHA1(scramble || stage2); the client knew pw iff SHA1(stage1) == stage2. */
+	if (!digest2(EVP_sha1(), scramble, AUTH_SCRAMBLE_LEN, stage2, SHA1_LEN, h))
+		return false;
+	for (int i = 0; i < SHA1_LEN; i++)
+		stage1[i] = token[i] ^ h[i];
+	ok = sha1(stage1, sizeof(stage1), check) && CRYPTO_memcmp(check, stage2, SHA1_LEN) == 0;
+	OPENSSL_cleanse(stage1, sizeof(stage1));
+	return ok;
+}
+
+void auth_sha2_stage2(const char *pw, size_t n, uint8_t out[32])
+{
+	uint8_t m1[SHA256_LEN];
+
+	sha256(pw, n, m1);
+	sha256(m1, sizeof(m1), out);
+	OPENSSL_cleanse(m1, sizeof(m1));
+}
+
+void auth_sha2_token(const char *pw, size_t n, const uint8_t *nonce, size_t nonce_len, uint8_t token[32])
+{
+	uint8_t m1[SHA256_LEN], m2[SHA256_LEN], h[SHA256_LEN];
+
+	sha256(pw, n, m1);
+	sha256(m1, sizeof(m1), m2);
+	digest2(EVP_sha256(), m2, sizeof(m2), nonce, nonce_len, h);
+	for (int i = 0; i < SHA256_LEN; i++)
+		token[i] = m1[i] ^ h[i];
+	OPENSSL_cleanse(m1, sizeof(m1));
+}
+
+bool auth_sha2_verify(const uint8_t *nonce, size_t nonce_len, const uint8_t *token, size_t token_len,
+		      const uint8_t sha2_stage2[32])
+{
+	uint8_t h[SHA256_LEN], m1[SHA256_LEN], check[SHA256_LEN];
+	bool ok;
+
+	if (token_len != SHA256_LEN || (nonce_len != AUTH_SCRAMBLE_LEN && nonce_len != AUTH_SCRAMBLE_LEN + 1))
+		return false;
+	/* m1 = token XOR SHA256(m2 || nonce) = SHA256(pw) if the client knew pw; then SHA256(m1) == m2. */
+	if (!digest2(EVP_sha256(), sha2_stage2, SHA256_LEN, nonce, nonce_len, h))
+		return false;
+	for (int i = 0; i < SHA256_LEN; i++)
+		m1[i] = token[i] ^ h[i];
+	ok = sha256(m1, sizeof(m1), check) && CRYPTO_memcmp(check, sha2_stage2, SHA256_LEN) == 0;
+	OPENSSL_cleanse(m1, sizeof(m1));
+	return ok;
+}
+
+bool auth_cleartext_verify(const uint8_t *pw, size_t n, const uint8_t stage2[20], bool has_password)
+{
+	uint8_t check[SHA1_LEN];
+
+	/* caching_sha2 full auth and mysql_clear_password send the password with its NUL. */
+	if (n > 0 && pw[n - 1] == '\0')
+		n--;
+	if (!has_password)
+		return n == 0;
+	if (n == 0)
+		return false;
+	auth_native_stage2((const char *)pw, n, check);
+	return CRYPTO_memcmp(check, stage2, SHA1_LEN) == 0;
+}

@@ -18,24 +18,29 @@
  * (never NUL, as clients expect). Returns 0, or -1 if no randomness is available. */
 int auth_scramble(uint8_t out[AUTH_SCRAMBLE_LEN]);
 
-/* Config value -> stage2. "*" followed by 40 hex digits is a stored hash; anything else is a plain
- * password. An empty string means "no password" (*has_password = false). Returns 0, or -1 for a
- * malformed hash ("*" with other than 40 hex digits). */
+/* Config value -> stage2. "*" followed by 40 hex digits (either case) is a stored hash; anything
+ * else is a plain password. An empty string means "no password" (*has_password = false). Returns
+ * 0, or -1 for a malformed hash ("*" with other than 40 hex digits). Consequence: a plain password
+ * that starts with '*' cannot be configured as such; configure its "*HEX" hash instead
+ * (SELECT PASSWORD('..')). On -1, stage2 is zeroed and *has_password is false. */
 int auth_parse_password(const char *value, uint8_t stage2[20], bool *has_password);
 void auth_native_stage2(const char *pw, size_t n, uint8_t stage2[20]);
 /* The client's side: the 20-byte token for pw and scramble (for tests and the client library). */
 void auth_native_token(const char *pw, size_t n, const uint8_t scramble[20], uint8_t token[20]);
-/* Verify a client's token. With no password, only an empty token is accepted. If stage1_out is
- * not NULL, SHA1(pw) is stored there on success (mypool never needs it today). */
+/* Verify a client's token. With no password, only an empty token is accepted; with one, the token
+ * must be exactly 20 bytes. (An empty password is sent as an empty token, not as a token of "".) */
 bool auth_native_verify(const uint8_t scramble[20], const uint8_t *token, size_t token_len,
 			const uint8_t stage2[20], bool has_password);
 
 /* caching_sha2_password. */
 void auth_sha2_stage2(const char *pw, size_t n, uint8_t out[32]);
 void auth_sha2_token(const char *pw, size_t n, const uint8_t *nonce, size_t nonce_len, uint8_t token[32]);
+/* token_len must be 32 and nonce_len 20 or 21 (PyMySQL 1.0.2 hashes the NUL after the switch
+ * data): pass the nonce exactly as tried; a caller that accepts both lengths calls this twice. */
 bool auth_sha2_verify(const uint8_t *nonce, size_t nonce_len, const uint8_t *token, size_t token_len,
 		      const uint8_t sha2_stage2[32]);
-/* Full authentication: the cleartext password sent by the client, checked against stage2. */
+/* Full authentication: the cleartext password sent by the client, checked against stage2. One
+ * trailing NUL (as sent by caching_sha2 full auth and mysql_clear_password) is ignored. */
 bool auth_cleartext_verify(const uint8_t *pw, size_t n, const uint8_t stage2[20], bool has_password);
 
 #endif

@@ -230,12 +230,13 @@ const uint8_t *rd_lenenc_str(struct rd *r, size_t *n)
 
 const uint8_t *rd_cstr(struct rd *r, size_t *n)
 {
+	*n = 0;
 	if (r->failed)
 		return NULL;
-	const uint8_t *nul = memchr(r->p, 0, (size_t)(r->end - r->p));
+	/* memchr() must not see the NULL pointer of an empty rd_make(NULL, 0). */
+	const uint8_t *nul = r->p < r->end ? memchr(r->p, 0, (size_t)(r->end - r->p)) : NULL;
 	if (!nul) {
 		r->failed = true;
-		*n = 0;
 		return NULL;
 	}
 	const uint8_t *s = r->p;

@@ -1,1 +1,1036 @@
 #include "autoconfig.h"
+
+#include "config.h"
+
+#include "auth.h"
+#include "log.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+/* How it works.
+ *
+ * keys[] below is the only place a key is described. Defaults are strings parsed by the same code
+ * as the file's values, so a default can never bypass validation. inih (55, system library) does
+ * the INI syntax; we feed it through our own reader, one line per call, which lets us:
+ *  - know the line number in the handler (INI_HANDLER_LINENO is 0: the handler has none);
+ *  - refuse lines longer than CONFIG_MAX_LINE instead of letting inih cut them;
+ *  - strip leading whitespace, so an indented line is never a "continuation" of the previous key
+ *    (inih would call the handler again with the previous name);
+ *  - report every syntax error (inih returns only the first) and track the section ourselves.
+ * Lines the reader rejects are handed to inih as empty lines, so each error is reported once. */
+
+#define MS_PER_S 1000ULL
+#define MS_PER_MIN (60 * MS_PER_S)
+#define MS_PER_H (60 * MS_PER_MIN)
+#define KIB 1024ULL
+#define MIB (1024 * KIB)
+#define GIB (1024 * MIB)
+
+/* Largest file config_load reads (a [users] list can be long, but not this long). */
+#define CONFIG_MAX_FILE (16 * MIB)
+/* User names longer than this are refused (MariaDB's own limit is 80 characters). */
+#define CONFIG_MAX_USER_NAME 80
+
+enum key_type { KT_STRING, KT_PATH, KT_UINT, KT_BOOL, KT_OCTAL, KT_DURATION, KT_SIZE, KT_ENUM, KT_HOSTPORT };
+
+static const char *const type_names[] = {
+	[KT_STRING] = "string",   [KT_PATH] = "path",    [KT_UINT] = "integer",
+	[KT_BOOL] = "boolean",    [KT_OCTAL] = "octal",  [KT_DURATION] = "duration",
+	[KT_SIZE] = "size",       [KT_ENUM] = "choice",  [KT_HOSTPORT] = "host:port",
+};
+
+struct key_def {
+	const char *section;
+	const char *name;
+	enum key_type type;
+	size_t offset; /* of the field in struct config */
+	const char *def; /* as written in the file; NULL = unset */
+	/* UINT, OCTAL: the value; DURATION: milliseconds; SIZE: bytes. STRING, PATH: max length in
+	 * bytes in `max` (0 = no limit). */
+	unsigned long long min, max;
+	bool empty_ok; /* STRING: an empty value is allowed */
+	bool reloadable;
+	int (*parse_enum)(const char *); /* ENUM: value or -1 */
+	const char *choices;              /* ENUM, BOOL: for messages and docs */
+	const char *doc;
+};
+
+static int pool_mode_parse(const char *s)
+{
+	if (strcasecmp(s, "session") == 0)
+		return POOL_SESSION;
+	if (strcasecmp(s, "transaction") == 0)
+		return POOL_TRANSACTION;
+	return -1;
+}
+
+#define FIELD(f) offsetof(struct config, f)
+/* sockaddr_un.sun_path holds 108 bytes including the NUL. */
+#define SUN_PATH_MAX 107
+
+static const struct key_def keys[] = {
+	/* [mypoold] */
+	{ "mypoold", "listen", KT_PATH, FIELD(listen), "/run/mypool/mypool.sock",
+	  .max = SUN_PATH_MAX, .reloadable = false,
+	  .doc = "Unix socket path that clients connect to." },
+	{ "mypoold", "socket_mode", KT_OCTAL, FIELD(socket_mode), "0777",
+	  .min = 0, .max = 0777, .reloadable = false,
+	  .doc = "Permission bits of the Unix socket (clients still need a [users] password)." },
+	{ "mypoold", "listen_tcp", KT_HOSTPORT, FIELD(listen_tcp), NULL,
+	  .reloadable = false,
+	  .doc = "Also listen on TCP at host:port, e.g. 127.0.0.1:6033 or [::1]:6033; unset = Unix socket only." },
+	{ "mypoold", "threads", KT_UINT, FIELD(threads), "0",
+	  .min = 0, .max = 256, .reloadable = false,
+	  .doc = "Worker threads; 0 = one per online CPU." },
+	{ "mypoold", "log_level", KT_ENUM, FIELD(log_level), "info",
+	  .parse_enum = log_level_parse, .choices = "error|warning|info|debug", .reloadable = true,
+	  .doc = "Most verbose level that is logged." },
+	{ "mypoold", "log_syslog", KT_BOOL, FIELD(log_syslog), "no",
+	  .choices = "yes|no", .reloadable = true,
+	  .doc = "Log to syslog instead of stderr." },
+	{ "mypoold", "pool_mode", KT_ENUM, FIELD(pool_mode), "session",
+	  .parse_enum = pool_mode_parse, .choices = "session|transaction", .reloadable = true,
+	  .doc = "session: a client keeps its server connection until it disconnects; transaction: only while "
+		 "a transaction is open (to become the default)." },
+	{ "mypoold", "pool_wait_timeout", KT_DURATION, FIELD(pool_wait_timeout_ms), "5s",
+	  .min = 1, .max = MS_PER_H, .reloadable = true,
+	  .doc = "How long a client waits for a free server connection before it gets an error." },
+	{ "mypoold", "shutdown_timeout", KT_DURATION, FIELD(shutdown_timeout_ms), "30s",
+	  .min = 0, .max = MS_PER_H, .reloadable = true,
+	  .doc = "On shutdown, how long clients may finish their work before they are disconnected." },
+	{ "mypoold", "max_client_conn", KT_UINT, FIELD(max_client_conn), "10000",
+	  .min = 1, .max = 1000000, .reloadable = true,
+	  .doc = "Maximum number of client connections; further ones are refused." },
+	{ "mypoold", "max_allowed_packet", KT_SIZE, FIELD(max_allowed_packet), "64M",
+	  .min = KIB, .max = GIB, .reloadable = true,
+	  .doc = "Largest packet (after reassembly) a client may send." },
+	{ "mypoold", "coro_stack_size", KT_SIZE, FIELD(coro_stack_size), "128K",
+	  .min = 32 * KIB, .max = 8 * MIB, .reloadable = false,
+	  .doc = "Stack size of each client session coroutine." },
+	{ "mypoold", "client_idle_timeout", KT_DURATION, FIELD(client_idle_timeout_ms), "0",
+	  .min = 0, .max = 720 * MS_PER_H, .reloadable = true,
+	  .doc = "Disconnect clients that send nothing for this long; 0 = never." },
+	{ "mypoold", "server_version", KT_STRING, FIELD(server_version), "10.11.99-MariaDB-mypool",
+	  .max = 60, .reloadable = true,
+	  .doc = "Server version string announced to clients in the handshake." },
+
+	/* [backend] */
+	{ "backend", "socket", KT_PATH, FIELD(backend_socket), NULL,
+	  .max = SUN_PATH_MAX, .reloadable = true,
+	  .doc = "Unix socket of the MySQL/MariaDB server; set either socket or host." },
+	{ "backend", "host", KT_STRING, FIELD(backend_host), NULL,
+	  .max = 255, .reloadable = true,
+	  .doc = "Host name or IP address of the server (with port); set either socket or host." },
+	{ "backend", "port", KT_UINT, FIELD(backend_port), "3306",
+	  .min = 1, .max = 65535, .reloadable = true,
+	  .doc = "TCP port of the server, used with host." },
+	{ "backend", "user", KT_STRING, FIELD(backend_user), NULL,
+	  .max = CONFIG_MAX_USER_NAME, .reloadable = true,
+	  .doc = "User that mypool logs in to the server as (required)." },
+	{ "backend", "password", KT_STRING, FIELD(backend_password), "",
+	  .empty_ok = true, .reloadable = true,
+	  .doc = "Password of that user, in plain text; empty = no password." },
+	{ "backend", "pool_size", KT_UINT, FIELD(pool_size), "20",
+	  .min = 1, .max = 10000, .reloadable = true,
+	  .doc = "Maximum number of server connections." },
+	{ "backend", "min_idle", KT_UINT, FIELD(min_idle), "0",
+	  .min = 0, .max = 10000, .reloadable = true,
+	  .doc = "Idle server connections kept open in advance; at most pool_size." },
+	{ "backend", "connect_timeout", KT_DURATION, FIELD(connect_timeout_ms), "5s",
+	  .min = 1, .max = MS_PER_H, .reloadable = true,
+	  .doc = "Timeout for connecting and logging in to the server." },
+	{ "backend", "server_idle_timeout", KT_DURATION, FIELD(server_idle_timeout_ms), "600s",
+	  .min = 0, .max = 720 * MS_PER_H, .reloadable = true,
+	  .doc = "Close server connections that were idle this long; 0 = never." },
+	{ "backend", "server_lifetime", KT_DURATION, FIELD(server_lifetime_ms), "3600s",
+	  .min = 0, .max = 720 * MS_PER_H, .reloadable = true,
+	  .doc = "Close server connections older than this when they are released; 0 = never." },
+};
+
+#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+
+_Static_assert(sizeof(enum pool_mode) == sizeof(int), "pool_mode is stored as an int");
+
+/* ---------------------------------------------------------------------------------------------
+ * Formatting numbers the way they are written in the file. */
+
+static void format_duration(unsigned long long ms, char *buf, size_t n)
+{
+	if (ms == 0)
+		snprintf(buf, n, "0");
+	else if (ms % MS_PER_H == 0)
+		snprintf(buf, n, "%lluh", ms / MS_PER_H);
+	else if (ms % MS_PER_MIN == 0)
+		snprintf(buf, n, "%llumin", ms / MS_PER_MIN);
+	else if (ms % MS_PER_S == 0)
+		snprintf(buf, n, "%llus", ms / MS_PER_S);
+	else
+		snprintf(buf, n, "%llums", ms);
+}
+
+static void format_size(unsigned long long b, char *buf, size_t n)
+{
+	if (b != 0 && b % GIB == 0)
+		snprintf(buf, n, "%lluG", b / GIB);
+	else if (b != 0 && b % MIB == 0)
+		snprintf(buf, n, "%lluM", b / MIB);
+	else if (b != 0 && b % KIB == 0)
+		snprintf(buf, n, "%lluK", b / KIB);
+	else
+		snprintf(buf, n, "%llu", b);
+}
+
+static void format_number(const struct key_def *k, unsigned long long v, char *buf, size_t n)
+{
+	switch (k->type) {
+	case KT_DURATION:
+		format_duration(v, buf, n);
+		break;
+	case KT_SIZE:
+		format_size(v, buf, n);
+		break;
+	case KT_OCTAL:
+		if (v == 0)
+			snprintf(buf, n, "0");
+		else
+			snprintf(buf, n, "0%llo", v);
+		break;
+	case KT_UINT:
+	case KT_STRING:
+	case KT_PATH:
+	case KT_BOOL:
+	case KT_ENUM:
+	case KT_HOSTPORT:
+		snprintf(buf, n, "%llu", v);
+		break;
+	}
+}
+
+/* The allowed values as shown in docs: "1..10000", "1ms..1h", "session|transaction",
+ * "at most 60 bytes"; empty if there is nothing to say. */
+static void format_range(const struct key_def *k, char *buf, size_t n)
+{
+	char lo[32], hi[32];
+	buf[0] = '\0';
+	switch (k->type) {
+	case KT_UINT:
+	case KT_OCTAL:
+	case KT_DURATION:
+	case KT_SIZE:
+		format_number(k, k->min, lo, sizeof(lo));
+		format_number(k, k->max, hi, sizeof(hi));
+		snprintf(buf, n, "%s..%s", lo, hi);
+		break;
+	case KT_BOOL:
+	case KT_ENUM:
+		snprintf(buf, n, "%s", k->choices);
+		break;
+	case KT_STRING:
+	case KT_PATH:
+		if (k->max != 0)
+			snprintf(buf, n, "at most %llu bytes", k->max);
+		break;
+	case KT_HOSTPORT:
+		break;
+	}
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Value parsers. Each returns true and the value, or false with a message in err. */
+
+/* Decimal digits only. Values too large for 64 bits saturate (the range check reports them). */
+static bool parse_digits(const char **sp, unsigned long long *out, int *ndigits)
+{
+	const char *s = *sp;
+	unsigned long long v = 0;
+	int n = 0;
+	while (*s >= '0' && *s <= '9') {
+		unsigned d = (unsigned)(*s - '0');
+		if (v > (~0ULL - d) / 10)
+			v = ~0ULL;
+		else
+			v = v * 10 + d;
+		s++;
+		n++;
+	}
+	*sp = s;
+	*out = v;
+	if (ndigits != NULL)
+		*ndigits = n;
+	return n > 0;
+}
+
+static bool parse_uint(const char *v, unsigned long long *out)
+{
+	const char *s = v;
+	return parse_digits(&s, out, NULL) && *s == '\0';
+}
+
+static unsigned long long mul_sat(unsigned long long a, unsigned long long b)
+{
+	if (b != 0 && a > ~0ULL / b)
+		return ~0ULL;
+	return a * b;
+}
+
+static const char duration_hint[] =
+	"expected a duration like 500ms, 5s, 0.5, 2min or 1h (a bare number is seconds)";
+
+static bool parse_duration(const char *v, unsigned long long *out, char *err, size_t errlen)
+{
+	const char *s = v;
+	unsigned long long ip = 0, frac = 0, unit, p10 = 1;
+	int ni = 0, nf = 0;
+
+	parse_digits(&s, &ip, &ni);
+	if (*s == '.') {
+		s++;
+		while (*s >= '0' && *s <= '9') {
+			if (nf == 9) {
+				snprintf(err, errlen, "too many decimals in '%s'", v);
+				return false;
+			}
+			frac = frac * 10 + (unsigned)(*s - '0');
+			p10 *= 10;
+			nf++;
+			s++;
+		}
+	}
+	if (ni == 0 && nf == 0) {
+		snprintf(err, errlen, "%s, got '%s'", duration_hint, v);
+		return false;
+	}
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s == '\0' || strcasecmp(s, "s") == 0)
+		unit = MS_PER_S;
+	else if (strcasecmp(s, "ms") == 0)
+		unit = 1;
+	else if (strcasecmp(s, "min") == 0)
+		unit = MS_PER_MIN;
+	else if (strcasecmp(s, "h") == 0)
+		unit = MS_PER_H;
+	else if (strcasecmp(s, "m") == 0) {
+		snprintf(err, errlen, "ambiguous unit in '%s': write 'min' for minutes or 'ms' for milliseconds", v);
+		return false;
+	} else {
+		snprintf(err, errlen, "%s, got '%s'", duration_hint, v);
+		return false;
+	}
+	if ((frac * unit) % p10 != 0) {
+		snprintf(err, errlen, "'%s' is not a whole number of milliseconds", v);
+		return false;
+	}
+	unsigned long long ms = mul_sat(ip, unit);
+	unsigned long long add = frac * unit / p10;
+	*out = ms > ~0ULL - add ? ~0ULL : ms + add;
+	return true;
+}
+
+static bool parse_size(const char *v, unsigned long long *out, char *err, size_t errlen)
+{
+	const char *s = v;
+	unsigned long long n, mult = 1;
+	if (!parse_digits(&s, &n, NULL))
+		goto bad;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	switch (*s) {
+	case '\0':
+		break;
+	case 'k':
+	case 'K':
+		mult = KIB;
+		s++;
+		break;
+	case 'm':
+	case 'M':
+		mult = MIB;
+		s++;
+		break;
+	case 'g':
+	case 'G':
+		mult = GIB;
+		s++;
+		break;
+	default:
+		goto bad;
+	}
+	if (*s != '\0')
+		goto bad;
+	*out = mul_sat(n, mult);
+	return true;
+bad:
+	snprintf(err, errlen, "expected a size like 65536, 64K, 16M or 1G (K, M, G = KiB, MiB, GiB), got '%s'", v);
+	return false;
+}
+
+static bool parse_octal(const char *v, unsigned long long *out, char *err, size_t errlen)
+{
+	const char *s = v;
+	unsigned long long m = 0;
+	if (*s == '\0')
+		goto bad;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '7')
+			goto bad;
+		m = m > (~0ULL >> 3) ? ~0ULL : m * 8 + (unsigned)(*s - '0');
+	}
+	*out = m;
+	return true;
+bad:
+	snprintf(err, errlen, "expected an octal mode like 0660, got '%s'", v);
+	return false;
+}
+
+static int parse_bool(const char *v)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcasecmp(v, yes[i]) == 0)
+			return 1;
+		if (strcasecmp(v, no[i]) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+static bool check_hostport(const char *v, char *err, size_t errlen)
+{
+	const char *colon = strrchr(v, ':');
+	unsigned long long port;
+	size_t hl;
+
+	if (colon == NULL || colon == v)
+		goto bad;
+	hl = (size_t)(colon - v);
+	if (v[0] == '[') {
+		if (hl < 3 || v[hl - 1] != ']')
+			goto bad;
+	} else if (memchr(v, ':', hl) != NULL) {
+		snprintf(err, errlen, "an IPv6 address needs brackets, e.g. [::1]:6033, got '%s'", v);
+		return false;
+	}
+	if (!parse_uint(colon + 1, &port))
+		goto bad;
+	if (port < 1 || port > 65535) {
+		snprintf(err, errlen, "port must be 1..65535, got '%s'", v);
+		return false;
+	}
+	return true;
+bad:
+	snprintf(err, errlen, "expected host:port, e.g. 127.0.0.1:6033 or [::1]:6033, got '%s'", v);
+	return false;
+}
+
+static void *field_ptr(struct config *c, const struct key_def *k)
+{
+	return (char *)c + k->offset;
+}
+
+/* Parse v for key k and store it in c. */
+static bool parse_value(const struct key_def *k, const char *v, struct config *c, char *err, size_t errlen)
+{
+	unsigned long long n = 0;
+	char lo[32], hi[32];
+
+	if (v[0] == '\0' && !(k->type == KT_STRING && k->empty_ok)) {
+		snprintf(err, errlen, "must not be empty (comment the line out to use the default)");
+		return false;
+	}
+	switch (k->type) {
+	case KT_PATH:
+		if (v[0] != '/') {
+			snprintf(err, errlen, "must be an absolute path, got '%s'", v);
+			return false;
+		}
+		/* fall through */
+	case KT_STRING:
+	case KT_HOSTPORT: {
+		size_t len = strlen(v);
+		if (k->max != 0 && len > k->max) {
+			snprintf(err, errlen, "must be at most %llu bytes, got %zu", k->max, len);
+			return false;
+		}
+		if (k->type == KT_HOSTPORT && !check_hostport(v, err, errlen))
+			return false;
+		char *dup = strdup(v);
+		if (dup == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return false;
+		}
+		char **fp = field_ptr(c, k);
+		if (*fp != NULL) {
+			explicit_bzero(*fp, strlen(*fp));
+			free(*fp);
+		}
+		*fp = dup;
+		return true;
+	}
+	case KT_BOOL: {
+		int b = parse_bool(v);
+		if (b < 0) {
+			snprintf(err, errlen, "expected yes or no (or true/false, on/off, 1/0), got '%s'", v);
+			return false;
+		}
+		*(bool *)field_ptr(c, k) = b != 0;
+		return true;
+	}
+	case KT_ENUM: {
+		int e = k->parse_enum(v);
+		if (e < 0) {
+			snprintf(err, errlen, "expected one of %s, got '%s'", k->choices, v);
+			return false;
+		}
+		*(int *)field_ptr(c, k) = e;
+		return true;
+	}
+	case KT_UINT:
+		if (!parse_uint(v, &n)) {
+			snprintf(err, errlen, "expected a whole number, got '%s'", v);
+			return false;
+		}
+		break;
+	case KT_OCTAL:
+		if (!parse_octal(v, &n, err, errlen))
+			return false;
+		break;
+	case KT_DURATION:
+		if (!parse_duration(v, &n, err, errlen))
+			return false;
+		break;
+	case KT_SIZE:
+		if (!parse_size(v, &n, err, errlen))
+			return false;
+		break;
+	}
+	if (n < k->min || n > k->max) {
+		format_number(k, k->min, lo, sizeof(lo));
+		format_number(k, k->max, hi, sizeof(hi));
+		snprintf(err, errlen, "must be %s..%s, got %s", lo, hi, v);
+		return false;
+	}
+	*(unsigned *)field_ptr(c, k) = (unsigned)n;
+	return true;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Parsing a file. */
+
+enum section { SEC_NONE, SEC_BAD, SEC_MYPOOLD, SEC_BACKEND, SEC_USERS };
+
+static const char *const section_names[] = {
+	[SEC_MYPOOLD] = "mypoold",
+	[SEC_BACKEND] = "backend",
+	[SEC_USERS] = "users",
+};
+
+struct parse {
+	const char *name; /* file name for messages */
+	FILE *errs;
+	int nerr;
+	/* the reader */
+	const char *p, *end;
+	int lineno;
+	enum section section;
+	/* results */
+	struct config *c;
+	int key_line[N_KEYS]; /* line that set each key; 0 = not set */
+	bool key_bad[N_KEYS]; /* the key had an invalid value */
+	int *user_line;       /* line of each user, parallel to c->users */
+	size_t users_cap;
+};
+
+static void perr(struct parse *ps, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void perr(struct parse *ps, int line, const char *fmt, ...)
+{
+	va_list ap;
+	ps->nerr++;
+	if (ps->errs == NULL)
+		return;
+	if (line > 0)
+		fprintf(ps->errs, "%s:%d: ", ps->name, line);
+	else
+		fprintf(ps->errs, "%s: ", ps->name);
+	va_start(ap, fmt);
+	vfprintf(ps->errs, fmt, ap);
+	va_end(ap);
+	fputc('\n', ps->errs);
+}
+
+/* Edit distance (for "did you mean"); case-insensitive; strings are short. */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	size_t row[CONFIG_MAX_LINE + 2];
+	if (la > CONFIG_MAX_LINE || lb > CONFIG_MAX_LINE)
+		return (size_t)-1;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t cost = tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]) ? 0 : 1;
+			size_t best = diag + cost;
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+static bool close_enough(const char *typed, const char *known)
+{
+	size_t d = edit_distance(typed, known);
+	return d <= 2 && d < strlen(known);
+}
+
+static int find_key(const char *section, const char *name)
+{
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static void report_unknown_key(struct parse *ps, const char *section, const char *name)
+{
+	const char *best = NULL;
+	size_t best_d = (size_t)-1;
+	for (size_t i = 0; i < N_KEYS; i++) {
+		if (strcmp(keys[i].name, name) == 0 && strcmp(keys[i].section, section) != 0) {
+			perr(ps, ps->lineno, "key '%s': unknown key in [%s] (it belongs in [%s])", name, section,
+			     keys[i].section);
+			return;
+		}
+		if (strcmp(keys[i].section, section) == 0 && close_enough(name, keys[i].name)) {
+			size_t d = edit_distance(name, keys[i].name);
+			if (d < best_d) {
+				best_d = d;
+				best = keys[i].name;
+			}
+		}
+	}
+	if (best != NULL)
+		perr(ps, ps->lineno, "key '%s': unknown key in [%s] (did you mean '%s'?)", name, section, best);
+	else
+		perr(ps, ps->lineno, "key '%s': unknown key in [%s]", name, section);
+}
+
+static void set_key(struct parse *ps, const char *section, const char *name, const char *value)
+{
+	char err[CONFIG_MAX_LINE + 200];
+	int i = find_key(section, name);
+	if (i < 0) {
+		report_unknown_key(ps, section, name);
+		return;
+	}
+	if (ps->key_line[i] != 0) {
+		perr(ps, ps->lineno, "key '%s': set twice in [%s] (first on line %d)", name, section,
+		     ps->key_line[i]);
+		return;
+	}
+	ps->key_line[i] = ps->lineno;
+	if (!parse_value(&keys[i], value, ps->c, err, sizeof(err))) {
+		ps->key_bad[i] = true;
+		perr(ps, ps->lineno, "key '%s': %s", name, err);
+	}
+}
+
+static void add_user(struct parse *ps, const char *name, const char *value)
+{
+	struct config *c = ps->c;
+	struct config_user u;
+	size_t len = strlen(name);
+
+	if (len > CONFIG_MAX_USER_NAME) {
+		perr(ps, ps->lineno, "key '%s': user name is %zu bytes long, the limit is %d", name, len,
+		     CONFIG_MAX_USER_NAME);
+		return;
+	}
+	for (size_t i = 0; i < c->n_users; i++) {
+		if (strcmp(c->users[i].name, name) == 0) {
+			perr(ps, ps->lineno, "key '%s': user defined twice in [users] (first on line %d)", name,
+			     ps->user_line[i]);
+			return;
+		}
+	}
+	memset(&u, 0, sizeof(u));
+	if (auth_parse_password(value, u.stage2, &u.has_password) != 0) {
+		/* Never echo the value: it may be a password. */
+		size_t n = strlen(value) - 1;
+		if (n == 40)
+			perr(ps, ps->lineno, "key '%s': a password hash '*...' must have 40 hex digits, "
+			     "this one has other characters", name);
+		else
+			perr(ps, ps->lineno, "key '%s': a password starting with '*' must be a MySQL hash: "
+			     "'*' and 40 hex digits (got %zu characters after '*')", name, n);
+		return;
+	}
+	if (u.has_password && value[0] != '*') {
+		auth_sha2_stage2(value, strlen(value), u.sha2_stage2);
+		u.has_sha2 = true;
+	}
+	if (c->n_users == ps->users_cap) {
+		size_t cap = ps->users_cap ? 2 * ps->users_cap : 8;
+		struct config_user *nu = realloc(c->users, cap * sizeof(*nu));
+		if (nu == NULL) {
+			perr(ps, ps->lineno, "out of memory");
+			return;
+		}
+		c->users = nu;
+		int *nl = realloc(ps->user_line, cap * sizeof(*nl));
+		if (nl == NULL) {
+			perr(ps, ps->lineno, "out of memory");
+			return;
+		}
+		ps->user_line = nl;
+		ps->users_cap = cap;
+	}
+	u.name = strdup(name);
+	if (u.name == NULL) {
+		perr(ps, ps->lineno, "out of memory");
+		return;
+	}
+	ps->user_line[c->n_users] = ps->lineno;
+	c->users[c->n_users++] = u;
+	explicit_bzero(&u, sizeof(u));
+}
+
+/* inih handler; the section comes from our reader (the same text inih saw). */
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse *ps = user;
+	(void)section;
+	switch (ps->section) {
+	case SEC_NONE:
+		perr(ps, ps->lineno, "key '%s': outside of any section (start with [mypoold], [backend] or [users])",
+		     name);
+		break;
+	case SEC_BAD:
+		break; /* the section header was reported */
+	case SEC_USERS:
+		add_user(ps, name, value);
+		break;
+	case SEC_MYPOOLD:
+	case SEC_BACKEND:
+		set_key(ps, section_names[ps->section], name, value);
+		break;
+	}
+	return 1; /* errors are counted by us; inih's return value is for its own syntax errors */
+}
+
+/* inih's rule for where a value or section name ends: at one of `chars`, or at ';' after
+ * whitespace (an inline comment). */
+static char *find_chars_or_comment(char *s, const char *chars)
+{
+	bool was_space = false;
+	while (*s != '\0' && (chars == NULL || strchr(chars, *s) == NULL) && !(was_space && *s == ';')) {
+		was_space = isspace((unsigned char)*s) != 0;
+		s++;
+	}
+	return s;
+}
+
+static void section_header(struct parse *ps, char *line)
+{
+	char *end = find_chars_or_comment(line + 1, "]");
+	if (*end != ']') {
+		perr(ps, ps->lineno, "section header without ']'");
+		ps->section = SEC_BAD;
+		line[0] = '\0';
+		return;
+	}
+	char *rest = end + 1;
+	while (isspace((unsigned char)*rest))
+		rest++;
+	if (*rest != '\0' && *rest != ';' && *rest != '#')
+		perr(ps, ps->lineno, "unexpected text after ']'");
+
+	size_t n = (size_t)(end - (line + 1));
+	char name[CONFIG_MAX_LINE + 1];
+	memcpy(name, line + 1, n);
+	name[n] = '\0';
+	for (int s = SEC_MYPOOLD; s <= SEC_USERS; s++) {
+		if (strcmp(name, section_names[s]) == 0) {
+			ps->section = (enum section)s;
+			return;
+		}
+	}
+	ps->section = SEC_BAD;
+	for (int s = SEC_MYPOOLD; s <= SEC_USERS; s++) {
+		if (close_enough(name, section_names[s])) {
+			perr(ps, ps->lineno, "unknown section [%s] (did you mean [%s]?)", name, section_names[s]);
+			return;
+		}
+	}
+	perr(ps, ps->lineno, "unknown section [%s] (expected [mypoold], [backend] or [users])", name);
+}
+
+/* fgets-style reader for ini_parse_stream: returns exactly one line of the text per call. */
+static char *reader(char *str, int num, void *stream)
+{
+	struct parse *ps = stream;
+	if (ps->p >= ps->end || num < 2)
+		return NULL;
+
+	const char *start = ps->p;
+	const char *nl = memchr(start, '\n', (size_t)(ps->end - start));
+	size_t len = (size_t)((nl != NULL ? nl : ps->end) - start);
+	ps->p = nl != NULL ? nl + 1 : ps->end;
+	ps->lineno++;
+	str[0] = '\0';
+
+	if (len > 0 && start[len - 1] == '\r')
+		len--;
+	if (ps->lineno == 1 && len >= 3 && memcmp(start, "\xef\xbb\xbf", 3) == 0) {
+		start += 3;
+		len -= 3;
+	}
+	size_t limit = (size_t)num - 1 < CONFIG_MAX_LINE ? (size_t)num - 1 : CONFIG_MAX_LINE;
+	if (len > limit) {
+		perr(ps, ps->lineno, "line is %zu characters long, the limit is %zu", len, limit);
+		return str;
+	}
+	if (memchr(start, '\0', len) != NULL) {
+		perr(ps, ps->lineno, "NUL byte in line");
+		return str;
+	}
+	/* No continuation lines: leading whitespace is just indentation. */
+	while (len > 0 && isspace((unsigned char)*start)) {
+		start++;
+		len--;
+	}
+	memcpy(str, start, len);
+	str[len] = '\0';
+
+	if (str[0] == '\0' || str[0] == ';' || str[0] == '#')
+		return str;
+	if (str[0] == '[') {
+		section_header(ps, str);
+		return str;
+	}
+	char *sep = find_chars_or_comment(str, "=:");
+	if (*sep != '=' && *sep != ':') {
+		perr(ps, ps->lineno, "expected 'key = value' or '[section]'");
+		str[0] = '\0';
+	} else if (sep == str) {
+		perr(ps, ps->lineno, "missing key name before '%c'", *sep);
+		str[0] = '\0';
+	}
+	return str;
+}
+
+static void check_whole(struct parse *ps)
+{
+	struct config *c = ps->c;
+	int i_socket = find_key("backend", "socket"), i_host = find_key("backend", "host");
+	int i_pool = find_key("backend", "pool_size"), i_idle = find_key("backend", "min_idle");
+	int i_user = find_key("backend", "user");
+
+	if (c->backend_user == NULL && !ps->key_bad[i_user])
+		perr(ps, 0, "key 'user': required in [backend], not set");
+	if (c->backend_socket != NULL && c->backend_host != NULL)
+		perr(ps, 0, "[backend]: set either 'socket' (line %d) or 'host' (line %d), not both",
+		     ps->key_line[i_socket], ps->key_line[i_host]);
+	else if (c->backend_socket == NULL && c->backend_host == NULL && !ps->key_bad[i_socket] &&
+		 !ps->key_bad[i_host])
+		perr(ps, 0, "[backend]: set 'socket' (a Unix socket) or 'host' (TCP) for the server");
+	if (c->min_idle > c->pool_size && !ps->key_bad[i_pool] && !ps->key_bad[i_idle])
+		perr(ps, ps->key_line[i_idle], "key 'min_idle': must be at most pool_size (%u), got %u",
+		     c->pool_size, c->min_idle);
+	if (c->n_users == 0)
+		perr(ps, 0, "[users]: at least one user is required");
+}
+
+static struct config *config_new(const char *name)
+{
+	char err[256];
+	struct config *c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return NULL;
+	c->path = strdup(name);
+	if (c->path == NULL) {
+		free(c);
+		return NULL;
+	}
+	for (size_t i = 0; i < N_KEYS; i++) {
+		if (keys[i].def == NULL)
+			continue;
+		if (!parse_value(&keys[i], keys[i].def, c, err, sizeof(err))) {
+			/* A bug in the table; the unit test loads the defaults. */
+			fprintf(stderr, "config: bad default for '%s': %s\n", keys[i].name, err);
+			abort();
+		}
+	}
+	return c;
+}
+
+static int parse_text(const char *text, size_t len, const char *name, FILE *errs, struct config **out)
+{
+	struct parse *ps = calloc(1, sizeof(*ps));
+	int n;
+	if (ps == NULL) {
+		if (errs != NULL)
+			fprintf(errs, "%s: out of memory\n", name);
+		return 1;
+	}
+	ps->name = name;
+	ps->errs = errs;
+	ps->p = text;
+	ps->end = text + len;
+	ps->section = SEC_NONE;
+	ps->c = config_new(name);
+	if (ps->c == NULL) {
+		perr(ps, 0, "out of memory");
+		free(ps);
+		return 1;
+	}
+
+	int r = ini_parse_stream(reader, ps, handler, ps);
+	if (r > 0)
+		perr(ps, r, "syntax error");
+	else if (r < 0)
+		perr(ps, 0, "cannot parse (inih error %d)", r);
+	check_whole(ps);
+
+	n = ps->nerr;
+	if (n == 0)
+		*out = ps->c;
+	else
+		config_free(ps->c);
+	free(ps->user_line);
+	free(ps);
+	return n;
+}
+
+int config_load_string(const char *text, const char *name, FILE *errs, struct config **out)
+{
+	return parse_text(text, strlen(text), name, errs, out);
+}
+
+int config_load(const char *path, FILE *errs, struct config **out)
+{
+	FILE *f = fopen(path, "re");
+	struct stat st;
+	char *text;
+	size_t len = 0;
+	int n;
+
+	if (f == NULL) {
+		if (errs != NULL)
+			fprintf(errs, "%s: cannot open: %s\n", path, strerror(errno));
+		return 1;
+	}
+	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+		if (errs != NULL)
+			fprintf(errs, "%s: not a regular file\n", path);
+		fclose(f);
+		return 1;
+	}
+	if ((unsigned long long)st.st_size > CONFIG_MAX_FILE) {
+		if (errs != NULL)
+			fprintf(errs, "%s: file is larger than %llu bytes\n", path, CONFIG_MAX_FILE);
+		fclose(f);
+		return 1;
+	}
+	text = malloc((size_t)st.st_size + 1);
+	if (text == NULL) {
+		if (errs != NULL)
+			fprintf(errs, "%s: out of memory\n", path);
+		fclose(f);
+		return 1;
+	}
+	len = fread(text, 1, (size_t)st.st_size, f);
+	if (ferror(f)) {
+		if (errs != NULL)
+			fprintf(errs, "%s: read error: %s\n", path, strerror(errno));
+		fclose(f);
+		free(text);
+		return 1;
+	}
+	fclose(f);
+	text[len] = '\0';
+	n = parse_text(text, len, path, errs, out);
+	explicit_bzero(text, len); /* passwords */
+	free(text);
+	return n;
+}
+
+void config_free(struct config *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < N_KEYS; i++) {
+		if (keys[i].type == KT_STRING || keys[i].type == KT_PATH || keys[i].type == KT_HOSTPORT) {
+			char **fp = field_ptr(c, &keys[i]);
+			if (*fp != NULL) {
+				explicit_bzero(*fp, strlen(*fp));
+				free(*fp);
+			}
+		}
+	}
+	for (size_t i = 0; i < c->n_users; i++)
+		free(c->users[i].name);
+	if (c->users != NULL)
+		explicit_bzero(c->users, c->n_users * sizeof(*c->users));
+	free(c->users);
+	free(c->path);
+	free(c);
+}
+
+const struct config_user *config_find_user(const struct config *c, const char *name, size_t name_len)
+{
+	for (size_t i = 0; i < c->n_users; i++) {
+		const struct config_user *u = &c->users[i];
+		if (strlen(u->name) == name_len && memcmp(u->name, name, name_len) == 0)
+			return u;
+	}
+	return NULL;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * The public view of the table. */
+
+static struct config_key_info key_infos[N_KEYS];
+static char key_ranges[N_KEYS][72];
+static pthread_once_t key_infos_once = PTHREAD_ONCE_INIT;
+
+static void key_infos_init(void)
+{
+	for (size_t i = 0; i < N_KEYS; i++) {
+		format_range(&keys[i], key_ranges[i], sizeof(key_ranges[i]));
+		key_infos[i] = (struct config_key_info){
+			.section = keys[i].section,
+			.name = keys[i].name,
+			.default_value = keys[i].def,
+			.doc = keys[i].doc,
+			.reloadable = keys[i].reloadable,
+			.type = type_names[keys[i].type],
+			.range = key_ranges[i][0] != '\0' ? key_ranges[i] : NULL,
+		};
+	}
+}
+
+size_t config_keys(const struct config_key_info **out)
+{
+	pthread_once(&key_infos_once, key_infos_init);
+	*out = key_infos;
+	return N_KEYS;
+}

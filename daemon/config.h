@@ -14,13 +14,17 @@
 
 enum pool_mode { POOL_SESSION = 0, POOL_TRANSACTION = 1 };
 
+/* Longest line accepted in a config file (inih's buffer is 200 bytes including the NUL); longer
+ * lines are refused with an error rather than cut. */
+#define CONFIG_MAX_LINE 199
+
 struct config_user {
 	char *name;
 	/* SHA1(SHA1(password)), from a plain password or a "*HEX" hash; all zero if !has_password. */
 	uint8_t stage2[20];
 	bool has_password; /* false: the user logs in with an empty password */
 	/* SHA256(SHA256(password)) for caching_sha2_password's fast path; only known for plain
-	 * passwords given in the file (has_sha2 false for "*HEX" entries). */
+	 * passwords given in the file (has_sha2 false for "*HEX" entries and empty passwords). */
 	uint8_t sha2_stage2[32];
 	bool has_sha2;
 };
@@ -78,6 +82,10 @@ struct config_key_info {
 	const char *default_value; /* as written in the file; NULL = no default (required or unset) */
 	const char *doc;           /* one line */
 	bool reloadable;
+	const char *type;  /* "string", "path", "integer", "boolean", "octal", "duration", "size",
+			    * "choice", "host:port" */
+	const char *range; /* allowed values as documented, e.g. "1..10000", "1ms..1h", "32K..8M",
+			    * "session|transaction", "at most 60 bytes"; NULL if nothing to say */
 };
 /* Returns the number of keys and sets *keys to the static table. [users] entries are not keys. */
 size_t config_keys(const struct config_key_info **keys);

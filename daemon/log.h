@@ -15,10 +15,11 @@ enum log_level { LL_ERROR = 0, LL_WARN = 1, LL_INFO = 2, LL_DEBUG = 3 };
 extern int log_level_max;
 
 void log_set_level(enum log_level l);
-/* Parse "error", "warning", "info", "debug"; returns -1 on an unknown name. */
+/* Parse "error", "warning" (or "warn"), "info", "debug", in any case; returns -1 on an unknown name. */
 int log_level_parse(const char *s);
 const char *log_level_name(enum log_level l);
-/* Where lines go: stderr (default) or syslog. `timestamps` false for journald. */
+/* Where lines go: stderr (default) or syslog. `timestamps` false for journald. `ident` (NULL:
+ * "mypoold") is kept by openlog(3), so it must stay valid. */
 void log_open(bool use_syslog, bool timestamps, const char *ident);
 /* Process role shown in every line: "supervisor", "worker". */
 void log_set_role(const char *role);
@@ -28,6 +29,8 @@ const char *log_get_context(void);
 
 void log_write(enum log_level l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_vwrite(enum log_level l, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/* Async-signal-safe: a fixed message, no formatting, no context, always to stderr (one write). */
+void log_signal(enum log_level l, const char *msg);
 
 #define log_at(l, ...)                                                    \
 	do {                                                              \

@@ -252,4 +252,28 @@ void proto_write_text_row(struct buf *b, uint8_t seq, const char *const *values,
 #define FIELD_TYPE_LONGLONG 0x08
 #define FIELD_TYPE_VAR_STRING 0xfd
 
+/* Collation ids used by proto_write_column_simple(). */
+#define PROTO_CHARSET_UTF8MB3 33 /* utf8mb3_general_ci: VAR_STRING columns */
+#define PROTO_CHARSET_BINARY 63  /* binary: numeric columns */
+/* proto_write_err() and proto_write_errf() cut the message at this many bytes (MYSQL_ERRMSG_SIZE). */
+#define PROTO_ERRMSG_MAX 512
+
+/* Notes on the codec above (behaviour the callers may rely on):
+ * - Parsers zero *out first and zero it again on failure.
+ * - proto_parse_handshake_response: < 32 bytes or no PROTOCOL_41 -> -1. db, plugin and attrs may be
+ *   absent at the very end of the packet although their flag is set (-> NULL); a present but
+ *   unterminated string or an attrs length past the end is -1.
+ * - proto_parse_ok: with SESSION_TRACK an absent info string is empty (info points at the end,
+ *   info_len 0); proto_write_ok never writes the session block unless ok->session != NULL.
+ * - proto_parse_err with a progress report (code 0xFFFF) returns 1 with msg = the raw progress data.
+ * - proto_track_next: TRACK_GTIDS returns the GTID text in name (the encoding byte is skipped).
+ * - proto_parse_column: `ext` is MariaDB's extended metadata exactly as on the wire: one lenenc
+ *   string of (u8 key, u8 len, value) chunks, key 0 = type name ("json", "point"...), key 1 =
+ *   format name; it may be empty. With field_list, a 0xFB (NULL) default leaves default_value
+ *   NULL, and proto_write_column writes 0xFB for a NULL default_value.
+ * - proto_write_text_row: lens may be NULL (then strlen() of each value).
+ * - proto_begin_packet returns a position relative to the buffer's unread head, so a compaction
+ *   by a later write does not invalidate it; do not consume from the buffer before
+ *   proto_end_packet. A payload of 16 MiB or more sets b->failed there. */
+
 #endif

@@ -1,13 +1,979 @@
 #include "autoconfig.h"
+
 #include "check_main.h"
-START_TEST(placeholder) { ck_assert_int_eq(1, 1); }
+
+#include "auth.h"
+#include "config.h"
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <regex.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef SRCDIR
+#define SRCDIR "."
+#endif
+
+#define REFERENCE_INI SRCDIR "/conf/mypoold.ini"
+#define MINIMAL_INI SRCDIR "/conf/minimal.ini"
+
+/* --- helpers ----------------------------------------------------------------------------- */
+
+/* Load `text` as file "t.ini"; returns the error count, the messages in *errs (caller frees). */
+static int load(const char *text, char **errs, struct config **out)
+{
+	size_t len = 0;
+	FILE *f = open_memstream(errs, &len);
+	ck_assert_ptr_nonnull(f);
+	int n = config_load_string(text, "t.ini", f, out);
+	fclose(f);
+	return n;
+}
+
+static struct config *load_ok(const char *text)
+{
+	char *errs = NULL;
+	struct config *c = NULL;
+	int n = load(text, &errs, &c);
+	ck_assert_msg(n == 0, "expected no errors, got %d:\n%s", n, errs);
+	ck_assert_str_eq(errs, "");
+	ck_assert_ptr_nonnull(c);
+	free(errs);
+	return c;
+}
+
+/* The load must fail with exactly `expected` (one message per line) and leave *out alone. */
+static void load_err(const char *text, const char *expected)
+{
+	char *errs = NULL;
+	struct config *sentinel = (struct config *)&sentinel, *c = sentinel;
+	int lines = 0;
+	for (const char *p = expected; *p != '\0'; p++)
+		lines += *p == '\n';
+	int n = load(text, &errs, &c);
+	ck_assert_str_eq(errs, expected);
+	ck_assert_int_eq(n, lines);
+	ck_assert_ptr_eq(c, sentinel);
+	free(errs);
+}
+
+/* A valid base config with one extra "key = value" in `section` on line 7. */
+#define BASE "[backend]\nsocket = /tmp/db.sock\nuser = u\n[users]\napp = pw\n"
+static char *with_key(const char *section, const char *key, const char *value)
+{
+	char *s = NULL;
+	ck_assert_int_gt(asprintf(&s, BASE "[%s]\n%s = %s\n", section, key, value), 0);
+	return s;
+}
+
+static struct config *load_key_ok(const char *section, const char *key, const char *value)
+{
+	char *text = with_key(section, key, value);
+	struct config *c = load_ok(text);
+	free(text);
+	return c;
+}
+
+/* Expect "t.ini:7: key 'KEY': MESSAGE". */
+static void load_key_err(const char *section, const char *key, const char *value, const char *message)
+{
+	char *text = with_key(section, key, value), *expected = NULL;
+	ck_assert_int_gt(asprintf(&expected, "t.ini:7: key '%s': %s\n", key, message), 0);
+	load_err(text, expected);
+	free(text);
+	free(expected);
+}
+
+/* --- the shipped files ------------------------------------------------------------------- */
+
+START_TEST(reference_file_loads)
+{
+	char *errs = NULL;
+	size_t len = 0;
+	struct config *c = NULL;
+	FILE *f = open_memstream(&errs, &len);
+	int n = config_load(REFERENCE_INI, f, &c);
+	fclose(f);
+	ck_assert_msg(n == 0, "%s", errs);
+	ck_assert_str_eq(errs, "");
+	ck_assert_str_eq(c->path, REFERENCE_INI);
+	ck_assert_str_eq(c->backend_socket, "/run/mysqld/mysqld.sock");
+	ck_assert_ptr_null(c->backend_host);
+	ck_assert_uint_eq(c->n_users, 2);
+	/* "app" is a plain password, "reporting" the hash of the same password. */
+	const struct config_user *app = config_find_user(c, "app", 3);
+	const struct config_user *rep = config_find_user(c, "reporting", 9);
+	ck_assert_ptr_nonnull(app);
+	ck_assert_ptr_nonnull(rep);
+	ck_assert(app->has_password && app->has_sha2);
+	ck_assert(rep->has_password && !rep->has_sha2);
+	ck_assert_mem_eq(app->stage2, rep->stage2, 20);
+	free(errs);
+	config_free(c);
+}
 END_TEST
+
+START_TEST(minimal_file_loads)
+{
+	char *errs = NULL;
+	size_t len = 0;
+	struct config *c = NULL;
+	FILE *f = open_memstream(&errs, &len);
+	int n = config_load(MINIMAL_INI, f, &c);
+	fclose(f);
+	ck_assert_msg(n == 0, "%s", errs);
+	ck_assert_str_eq(c->listen, "/tmp/mypool-demo/mypool.sock");
+	ck_assert_ptr_nonnull(c->backend_socket);
+	ck_assert_ptr_nonnull(c->backend_user);
+	ck_assert_uint_eq(c->pool_size, 4);
+	ck_assert_uint_eq(c->n_users, 1);
+	ck_assert_ptr_nonnull(config_find_user(c, "app", 3));
+	free(errs);
+	config_free(c);
+}
+END_TEST
+
+/* Every key of the table appears exactly once in conf/mypoold.ini (set, or commented out as
+ * ";key = default"), right after its doc line and its "type, range, default" line, and the file
+ * has no key that the table lacks. */
+#define MAX_REF_LINES 2000
+START_TEST(reference_file_matches_table)
+{
+	const struct config_key_info *k;
+	size_t nk = config_keys(&k);
+	int *seen = calloc(nk, sizeof(*seen));
+	char(*lines)[256] = calloc(MAX_REF_LINES, sizeof(*lines));
+	int nl = 0;
+	char section[64] = "";
+	FILE *f = fopen(REFERENCE_INI, "r");
+	ck_assert_msg(f != NULL, "%s: %s", REFERENCE_INI, strerror(errno));
+	while (nl < MAX_REF_LINES && fgets(lines[nl], sizeof(lines[nl]), f) != NULL) {
+		lines[nl][strcspn(lines[nl], "\r\n")] = '\0';
+		nl++;
+	}
+	fclose(f);
+	ck_assert_int_lt(nl, MAX_REF_LINES);
+
+	for (int i = 0; i < nl; i++) {
+		const char *s = lines[i];
+		bool commented = false;
+		s += strspn(s, " \t");
+		if (s[0] == '[') {
+			size_t n = strcspn(s + 1, "]");
+			ck_assert_uint_lt(n, sizeof(section));
+			memcpy(section, s + 1, n);
+			section[n] = '\0';
+			continue;
+		}
+		if (strcmp(section, "mypoold") != 0 && strcmp(section, "backend") != 0)
+			continue;
+		if (s[0] == ';' || s[0] == '#') {
+			commented = true;
+			s++;
+			s += strspn(s, " \t");
+		}
+		size_t nlen = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_");
+		const char *after = s + nlen + strspn(s + nlen, " \t");
+		if (nlen == 0 || *after != '=')
+			continue; /* prose */
+		char name[64];
+		ck_assert_uint_lt(nlen, sizeof(name));
+		memcpy(name, s, nlen);
+		name[nlen] = '\0';
+		const char *value = after + 1 + strspn(after + 1, " \t");
+
+		size_t idx = nk;
+		for (size_t j = 0; j < nk; j++)
+			if (strcmp(k[j].section, section) == 0 && strcmp(k[j].name, name) == 0)
+				idx = j;
+		ck_assert_msg(idx < nk, "mypoold.ini:%d: key [%s] %s is not in the config table", i + 1, section,
+			      name);
+		ck_assert_msg(seen[idx] == 0, "mypoold.ini:%d: key [%s] %s also on line %d", i + 1, section, name,
+			      seen[idx]);
+		seen[idx] = i + 1;
+
+		/* The two comment lines above: the doc, then "type, range, default d[, restart required]". */
+		char doc[256], meta[256];
+		const char *dv = k[idx].default_value;
+		snprintf(doc, sizeof(doc), "; %s", k[idx].doc);
+		snprintf(meta, sizeof(meta), "; %s%s%s, default %s%s", k[idx].type, k[idx].range ? ", " : "",
+			 k[idx].range ? k[idx].range : "", dv == NULL ? "none" : dv[0] == '\0' ? "empty" : dv,
+			 k[idx].reloadable ? "" : ", restart required");
+		ck_assert_msg(i >= 2 && strcmp(lines[i - 2], doc) == 0, "mypoold.ini:%d: expected doc line '%s'",
+			      i - 1, doc);
+		ck_assert_msg(strcmp(lines[i - 1], meta) == 0, "mypoold.ini:%d: expected '%s', got '%s'", i,
+			      meta, lines[i - 1]);
+		if (commented && dv != NULL)
+			ck_assert_msg(strcmp(value, dv) == 0, "mypoold.ini:%d: ;%s shows '%s', the default is '%s'",
+				      i + 1, name, value, dv);
+	}
+	for (size_t j = 0; j < nk; j++)
+		ck_assert_msg(seen[j] != 0, "key [%s] %s is in the table but not in conf/mypoold.ini", k[j].section,
+			      k[j].name);
+	free(seen);
+	free(lines);
+}
+END_TEST
+
+START_TEST(key_table)
+{
+	const struct config_key_info *k;
+	size_t n = config_keys(&k);
+	const char *fixed[] = { "listen", "socket_mode", "listen_tcp", "threads", "coro_stack_size" };
+	for (size_t i = 0; i < n; i++) {
+		bool is_fixed = false;
+		for (size_t j = 0; j < sizeof(fixed) / sizeof(fixed[0]); j++)
+			is_fixed |= strcmp(k[i].name, fixed[j]) == 0 && strcmp(k[i].section, "mypoold") == 0;
+		ck_assert_msg(k[i].reloadable == !is_fixed, "%s", k[i].name);
+		ck_assert_ptr_nonnull(k[i].doc);
+		ck_assert_ptr_nonnull(k[i].type);
+		for (size_t j = 0; j < i; j++)
+			ck_assert_msg(strcmp(k[i].name, k[j].name) != 0, "duplicate %s", k[i].name);
+		if (strcmp(k[i].name, "pool_size") == 0) {
+			ck_assert_str_eq(k[i].range, "1..10000");
+			ck_assert_str_eq(k[i].default_value, "20");
+		}
+		if (strcmp(k[i].name, "pool_wait_timeout") == 0)
+			ck_assert_str_eq(k[i].range, "1ms..1h");
+		if (strcmp(k[i].name, "coro_stack_size") == 0)
+			ck_assert_str_eq(k[i].range, "32K..8M");
+	}
+}
+END_TEST
+
+/* --- values -------------------------------------------------------------------------------- */
+
+START_TEST(defaults_applied)
+{
+	struct config *c = load_ok(BASE);
+	ck_assert_str_eq(c->path, "t.ini");
+	ck_assert_str_eq(c->listen, "/run/mypool/mypool.sock");
+	ck_assert_uint_eq(c->socket_mode, 0777);
+	ck_assert_ptr_null(c->listen_tcp);
+	ck_assert_uint_eq(c->threads, 0);
+	ck_assert_int_eq(c->log_level, LL_INFO);
+	ck_assert(!c->log_syslog);
+	ck_assert_int_eq(c->pool_mode, POOL_SESSION);
+	ck_assert_uint_eq(c->pool_wait_timeout_ms, 5000);
+	ck_assert_uint_eq(c->shutdown_timeout_ms, 30000);
+	ck_assert_uint_eq(c->max_client_conn, 10000);
+	ck_assert_uint_eq(c->max_allowed_packet, 64u << 20);
+	ck_assert_uint_eq(c->coro_stack_size, 128u << 10);
+	ck_assert_uint_eq(c->client_idle_timeout_ms, 0);
+	ck_assert_str_eq(c->server_version, "10.11.99-MariaDB-mypool");
+	ck_assert_str_eq(c->backend_socket, "/tmp/db.sock");
+	ck_assert_ptr_null(c->backend_host);
+	ck_assert_uint_eq(c->backend_port, 3306);
+	ck_assert_str_eq(c->backend_user, "u");
+	ck_assert_str_eq(c->backend_password, "");
+	ck_assert_uint_eq(c->pool_size, 20);
+	ck_assert_uint_eq(c->min_idle, 0);
+	ck_assert_uint_eq(c->connect_timeout_ms, 5000);
+	ck_assert_uint_eq(c->server_idle_timeout_ms, 600000);
+	ck_assert_uint_eq(c->server_lifetime_ms, 3600000);
+	ck_assert_uint_eq(c->n_users, 1);
+	config_free(c);
+}
+END_TEST
+
+static const struct {
+	const char *value;
+	unsigned ms;
+} durations[] = {
+	{ "500ms", 500 }, { "0.5", 500 },	  { "2min", 120000 }, { "5", 5000 },   { "5s", 5000 },
+	{ "1.5s", 1500 }, { "1h", 3600000 },	  { "250 ms", 250 },  { "2MIN", 120000 }, { "0.001", 1 },
+	{ "1ms", 1 },	  { "0.25min", 15000 }, { "3600", 3600000 },
+};
+
+START_TEST(duration_values)
+{
+	struct config *c = load_key_ok("mypoold", "pool_wait_timeout", durations[_i].value);
+	ck_assert_msg(c->pool_wait_timeout_ms == durations[_i].ms, "'%s' gave %u ms", durations[_i].value,
+		      c->pool_wait_timeout_ms);
+	config_free(c);
+}
+END_TEST
+
+START_TEST(duration_errors)
+{
+	load_key_err("mypoold", "pool_wait_timeout", "2h", "must be 1ms..1h, got 2h");
+	load_key_err("mypoold", "pool_wait_timeout", "0", "must be 1ms..1h, got 0");
+	load_key_err("mypoold", "pool_wait_timeout", "3601", "must be 1ms..1h, got 3601");
+	load_key_err("mypoold", "pool_wait_timeout", "99999999999999999999h",
+	             "must be 1ms..1h, got 99999999999999999999h");
+	load_key_err("mypoold", "pool_wait_timeout", "5m",
+		     "ambiguous unit in '5m': write 'min' for minutes or 'ms' for milliseconds");
+	load_key_err("mypoold", "pool_wait_timeout", "0.0005",
+	             "'0.0005' is not a whole number of milliseconds");
+	load_key_err("mypoold", "pool_wait_timeout", "-1",
+		     "expected a duration like 500ms, 5s, 0.5, 2min or 1h (a bare number is seconds), got '-1'");
+	load_key_err("mypoold", "pool_wait_timeout", "5 days",
+		     "expected a duration like 500ms, 5s, 0.5, 2min or 1h (a bare number is seconds), got '5 days'");
+	load_key_err("backend", "server_lifetime", "721h", "must be 0..720h, got 721h");
+	/* 0 = never where allowed */
+	struct config *c = load_key_ok("backend", "server_lifetime", "0");
+	ck_assert_uint_eq(c->server_lifetime_ms, 0);
+	config_free(c);
+}
+END_TEST
+
+START_TEST(size_values)
+{
+	struct config *c = load_key_ok("mypoold", "max_allowed_packet", "64M");
+	ck_assert_uint_eq(c->max_allowed_packet, 64u << 20);
+	config_free(c);
+	c = load_key_ok("mypoold", "max_allowed_packet", "1G");
+	ck_assert_uint_eq(c->max_allowed_packet, 1u << 30);
+	config_free(c);
+	c = load_key_ok("mypoold", "max_allowed_packet", "4096");
+	ck_assert_uint_eq(c->max_allowed_packet, 4096);
+	config_free(c);
+	c = load_key_ok("mypoold", "coro_stack_size", "256k");
+	ck_assert_uint_eq(c->coro_stack_size, 256u << 10);
+	config_free(c);
+
+	load_key_err("mypoold", "max_allowed_packet", "2G", "must be 1K..1G, got 2G");
+	load_key_err("mypoold", "max_allowed_packet", "1023", "must be 1K..1G, got 1023");
+	load_key_err("mypoold", "coro_stack_size", "16K", "must be 32K..8M, got 16K");
+	load_key_err("mypoold", "max_allowed_packet", "64MB",
+		     "expected a size like 65536, 64K, 16M or 1G (K, M, G = KiB, MiB, GiB), got '64MB'");
+	load_key_err("mypoold", "max_allowed_packet", "1.5M",
+		     "expected a size like 65536, 64K, 16M or 1G (K, M, G = KiB, MiB, GiB), got '1.5M'");
+}
+END_TEST
+
+START_TEST(octal_values)
+{
+	struct config *c = load_key_ok("mypoold", "socket_mode", "0660");
+	ck_assert_uint_eq(c->socket_mode, 0660);
+	config_free(c);
+	c = load_key_ok("mypoold", "socket_mode", "700");
+	ck_assert_uint_eq(c->socket_mode, 0700);
+	config_free(c);
+	load_key_err("mypoold", "socket_mode", "0800", "expected an octal mode like 0660, got '0800'");
+	load_key_err("mypoold", "socket_mode", "01777", "must be 0..0777, got 01777");
+}
+END_TEST
+
+START_TEST(bool_values)
+{
+	const char *yes[] = { "yes", "true", "on", "1", "YES", "True" };
+	const char *no[] = { "no", "false", "off", "0", "No", "OFF" };
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		struct config *c = load_key_ok("mypoold", "log_syslog", yes[i]);
+		ck_assert_msg(c->log_syslog, "%s", yes[i]);
+		config_free(c);
+		c = load_key_ok("mypoold", "log_syslog", no[i]);
+		ck_assert_msg(!c->log_syslog, "%s", no[i]);
+		config_free(c);
+	}
+	load_key_err("mypoold", "log_syslog", "maybe",
+	             "expected yes or no (or true/false, on/off, 1/0), got 'maybe'");
+}
+END_TEST
+
+START_TEST(enum_values)
+{
+	struct config *c = load_key_ok("mypoold", "pool_mode", "transaction");
+	ck_assert_int_eq(c->pool_mode, POOL_TRANSACTION);
+	config_free(c);
+	c = load_key_ok("mypoold", "pool_mode", "Session");
+	ck_assert_int_eq(c->pool_mode, POOL_SESSION);
+	config_free(c);
+	c = load_key_ok("mypoold", "log_level", "debug");
+	ck_assert_int_eq(c->log_level, LL_DEBUG);
+	config_free(c);
+	c = load_key_ok("mypoold", "log_level", "warn");
+	ck_assert_int_eq(c->log_level, LL_WARN);
+	config_free(c);
+	c = load_key_ok("mypoold", "log_level", "ERROR");
+	ck_assert_int_eq(c->log_level, LL_ERROR);
+	config_free(c);
+	load_key_err("mypoold", "pool_mode", "statement",
+	             "expected one of session|transaction, got 'statement'");
+	load_key_err("mypoold", "log_level", "verbose",
+	             "expected one of error|warning|info|debug, got 'verbose'");
+}
+END_TEST
+
+START_TEST(uint_values)
+{
+	struct config *c = load_key_ok("backend", "pool_size", "10000");
+	ck_assert_uint_eq(c->pool_size, 10000);
+	config_free(c);
+	c = load_key_ok("mypoold", "threads", "256");
+	ck_assert_uint_eq(c->threads, 256);
+	config_free(c);
+	/* an inline comment after whitespace is not part of the value */
+	c = load_key_ok("backend", "pool_size", "50 ; peak load");
+	ck_assert_uint_eq(c->pool_size, 50);
+	config_free(c);
+
+	load_key_err("backend", "pool_size", "0", "must be 1..10000, got 0");
+	load_key_err("backend", "pool_size", "10001", "must be 1..10000, got 10001");
+	load_key_err("backend", "pool_size", "99999999999999999999999",
+	             "must be 1..10000, got 99999999999999999999999");
+	load_key_err("backend", "pool_size", "ten", "expected a whole number, got 'ten'");
+	load_key_err("backend", "pool_size", "-5", "expected a whole number, got '-5'");
+	load_key_err("backend", "pool_size", "", "must not be empty (comment the line out to use the default)");
+	load_key_err("backend", "port", "0", "must be 1..65535, got 0");
+	load_key_err("backend", "port", "65536", "must be 1..65535, got 65536");
+	load_key_err("mypoold", "threads", "257", "must be 0..256, got 257");
+	load_key_err("mypoold", "max_client_conn", "0", "must be 1..1000000, got 0");
+}
+END_TEST
+
+START_TEST(string_values)
+{
+	struct config *c = load_key_ok("mypoold", "listen_tcp", "127.0.0.1:6033");
+	ck_assert_str_eq(c->listen_tcp, "127.0.0.1:6033");
+	config_free(c);
+	c = load_key_ok("mypoold", "listen_tcp", "[::1]:6033");
+	ck_assert_str_eq(c->listen_tcp, "[::1]:6033");
+	config_free(c);
+	c = load_key_ok("mypoold", "server_version", "8.0.36-mypool");
+	ck_assert_str_eq(c->server_version, "8.0.36-mypool");
+	config_free(c);
+	c = load_key_ok("mypoold", "listen", "/tmp/p.sock");
+	ck_assert_str_eq(c->listen, "/tmp/p.sock");
+	config_free(c);
+	c = load_key_ok("backend", "password", "s3cret=x:y");
+	ck_assert_str_eq(c->backend_password, "s3cret=x:y");
+	config_free(c);
+
+	load_key_err("mypoold", "listen_tcp", "::1:6033",
+	             "an IPv6 address needs brackets, e.g. [::1]:6033, got '::1:6033'");
+	load_key_err("mypoold", "listen_tcp", "127.0.0.1",
+		     "expected host:port, e.g. 127.0.0.1:6033 or [::1]:6033, got '127.0.0.1'");
+	load_key_err("mypoold", "listen_tcp", ":6033",
+	             "expected host:port, e.g. 127.0.0.1:6033 or [::1]:6033, got ':6033'");
+	load_key_err("mypoold", "listen_tcp", "h:99999", "port must be 1..65535, got 'h:99999'");
+	load_key_err("mypoold", "server_version", "1234567890123456789012345678901234567890123456789012345678901",
+		     "must be at most 60 bytes, got 61");
+	load_key_err("mypoold", "listen", "run/p.sock", "must be an absolute path, got 'run/p.sock'");
+	load_key_err("mypoold", "listen", "", "must not be empty (comment the line out to use the default)");
+}
+END_TEST
+
+/* --- structure errors ------------------------------------------------------------------- */
+
+START_TEST(unknown_key)
+{
+	load_err(BASE "[backend]\npool_sise = 3\n",
+		 "t.ini:7: key 'pool_sise': unknown key in [backend] (did you mean 'pool_size'?)\n");
+	load_err(BASE "[mypoold]\npool_size = 3\n",
+	         "t.ini:7: key 'pool_size': unknown key in [mypoold] (it belongs in [backend])\n");
+	load_err(BASE "[mypoold]\nfrobnicate = 3\n", "t.ini:7: key 'frobnicate': unknown key in [mypoold]\n");
+	load_err("pool_size = 3\n" BASE,
+		 "t.ini:1: key 'pool_size': outside of any section (start with [mypoold], [backend] or [users])\n");
+}
+END_TEST
+
+START_TEST(unknown_section)
+{
+	/* keys inside an unknown section are not reported one by one */
+	load_err(BASE "[mypool]\nthreads = 2\nlisten = x\n",
+	         "t.ini:6: unknown section [mypool] (did you mean [mypoold]?)\n");
+	load_err(BASE "[pgbouncer]\nthreads = 2\n",
+		 "t.ini:6: unknown section [pgbouncer] (expected [mypoold], [backend] or [users])\n");
+	load_err(BASE "[mypoold\n", "t.ini:6: section header without ']'\n");
+}
+END_TEST
+
+START_TEST(duplicate_key)
+{
+	load_err("[backend]\nsocket = /tmp/db.sock\nuser = u\npool_size = 5\npool_size = 6\n[users]\napp = pw\n",
+		 "t.ini:5: key 'pool_size': set twice in [backend] (first on line 4)\n");
+}
+END_TEST
+
+START_TEST(missing_user)
+{
+	load_err("[backend]\nsocket = /tmp/db.sock\n[users]\napp = pw\n",
+	         "t.ini: key 'user': required in [backend], not set\n");
+}
+END_TEST
+
+START_TEST(socket_and_host)
+{
+	load_err("[backend]\nsocket = /tmp/db.sock\nhost = db1\nuser = u\n[users]\napp = pw\n",
+		 "t.ini: [backend]: set either 'socket' (line 2) or 'host' (line 3), not both\n");
+	load_err("[backend]\nuser = u\n[users]\napp = pw\n",
+		 "t.ini: [backend]: set 'socket' (a Unix socket) or 'host' (TCP) for the server\n");
+	struct config *c = load_ok("[backend]\nhost = db1.example\nport = 3307\nuser = u\n[users]\napp = pw\n");
+	ck_assert_str_eq(c->backend_host, "db1.example");
+	ck_assert_ptr_null(c->backend_socket);
+	ck_assert_uint_eq(c->backend_port, 3307);
+	config_free(c);
+}
+END_TEST
+
+START_TEST(min_idle_vs_pool_size)
+{
+	load_err(BASE "[backend]\npool_size = 5\nmin_idle = 6\n",
+	         "t.ini:8: key 'min_idle': must be at most pool_size (5), got 6\n");
+	struct config *c = load_ok(BASE "[backend]\npool_size = 5\nmin_idle = 5\n");
+	ck_assert_uint_eq(c->min_idle, 5);
+	config_free(c);
+}
+END_TEST
+
+static char *line_of(char ch, size_t n)
+{
+	char *s = malloc(n + 1);
+	memset(s, ch, n);
+	s[n] = '\0';
+	return s;
+}
+
+START_TEST(long_line_refused)
+{
+	char *x300 = line_of('x', 300 - strlen("app2 = ")), *text = NULL, *expected = NULL;
+	/* line 6 is 300 characters; the error on line 8 keeps its line number */
+	ck_assert_int_gt(asprintf(&text, BASE "app2 = %s\n[backend]\npool_size = 0\n", x300), 0);
+	ck_assert_int_gt(asprintf(&expected, "t.ini:6: line is 300 characters long, the limit is 199\n"
+					     "t.ini:8: key 'pool_size': must be 1..10000, got 0\n"),
+			 0);
+	load_err(text, expected);
+	free(text);
+	free(expected);
+	free(x300);
+
+	/* 199 characters is fine (with CRLF too), 200 is not */
+	char *p192 = line_of('p', 199 - strlen("app2 = ")), *p193 = line_of('p', 200 - strlen("app2 = "));
+	ck_assert_int_gt(asprintf(&text, BASE "app2 = %s\r\n", p192), 0);
+	struct config *c = load_ok(text);
+	const struct config_user *u = config_find_user(c, "app2", 4);
+	ck_assert_ptr_nonnull(u);
+	uint8_t want[20];
+	auth_native_stage2(p192, strlen(p192), want);
+	ck_assert_mem_eq(u->stage2, want, 20);
+	config_free(c);
+	free(text);
+	char *c199 = line_of('c', 199);
+	ck_assert_int_gt(asprintf(&text, "; %s\n" BASE, c199), 0); /* a long comment counts too */
+	load_err(text, "t.ini:1: line is 201 characters long, the limit is 199\n");
+	free(text);
+	free(c199);
+	ck_assert_int_gt(asprintf(&text, BASE "app2 = %s\n", p193), 0);
+	load_err(text, "t.ini:6: line is 200 characters long, the limit is 199\n");
+	free(text);
+	free(p192);
+	free(p193);
+}
+END_TEST
+
+START_TEST(key_without_value)
+{
+	load_err("[backend]\nsocket = /tmp/db.sock\nuser = u\ncompress\n[users]\napp = pw\n",
+		 "t.ini:4: expected 'key = value' or '[section]'\n");
+	load_err(BASE "= 5\n", "t.ini:6: missing key name before '='\n");
+}
+END_TEST
+
+START_TEST(users)
+{
+	struct config *c = load_ok("[backend]\nsocket = /tmp/db.sock\nuser = u\n[users]\n"
+				   "app = pw\n"
+				   "hashed = *2470c0c06dee42fd1618bb99005adca2ec9d1e19\n"
+				   "nopw =\n");
+	ck_assert_uint_eq(c->n_users, 3);
+	const struct config_user *u = config_find_user(c, "app", 3);
+	uint8_t want[20], want2[32];
+	auth_native_stage2("pw", 2, want);
+	auth_sha2_stage2("pw", 2, want2);
+	ck_assert(u->has_password && u->has_sha2);
+	ck_assert_mem_eq(u->stage2, want, 20);
+	ck_assert_mem_eq(u->sha2_stage2, want2, 32);
+	/* *2470C0C0...: MySQL's PASSWORD('password') */
+	u = config_find_user(c, "hashed", 6);
+	auth_native_stage2("password", 8, want);
+	ck_assert(u->has_password && !u->has_sha2);
+	ck_assert_mem_eq(u->stage2, want, 20);
+	u = config_find_user(c, "nopw", 4);
+	ck_assert(!u->has_password && !u->has_sha2);
+	/* exact, case-sensitive, by length */
+	ck_assert_ptr_null(config_find_user(c, "App", 3));
+	ck_assert_ptr_null(config_find_user(c, "ap", 2));
+	ck_assert_ptr_null(config_find_user(c, "appx", 4));
+	ck_assert_ptr_nonnull(config_find_user(c, "appx", 3));
+	config_free(c);
+}
+END_TEST
+
+START_TEST(user_errors)
+{
+	load_err(BASE "app = other\n", "t.ini:6: key 'app': user defined twice in [users] (first on line 5)\n");
+	load_err(BASE "h = *2470C0C06DEE42FD1618BB99005ADCA2EC9D1E1\n",
+		 "t.ini:6: key 'h': a password starting with '*' must be a MySQL hash: '*' and 40 hex digits "
+		 "(got 39 characters after '*')\n");
+	load_err(BASE "h = *2470C0C06DEE42FD1618BB99005ADCA2EC9D1E1X\n",
+		 "t.ini:6: key 'h': a password hash '*...' must have 40 hex digits, this one has other characters\n");
+	load_err("[backend]\nsocket = /tmp/db.sock\nuser = u\n[users]\n",
+	         "t.ini: [users]: at least one user is required\n");
+
+	char *n80 = line_of('n', 80), *n81 = line_of('n', 81), *text = NULL, *expected = NULL;
+	ck_assert_int_gt(asprintf(&text, BASE "%s = pw\n", n80), 0);
+	struct config *c = load_ok(text);
+	ck_assert_ptr_nonnull(config_find_user(c, n80, 80));
+	config_free(c);
+	free(text);
+	ck_assert_int_gt(asprintf(&text, BASE "%s = pw\n", n81), 0);
+	ck_assert_int_gt(asprintf(&expected, "t.ini:6: key '%s': user name is 81 bytes long, the limit is 80\n",
+				  n81),
+			 0);
+	load_err(text, expected);
+	free(text);
+	free(expected);
+	free(n80);
+	free(n81);
+}
+END_TEST
+
+START_TEST(many_errors_one_run)
+{
+	load_err("[mypoold]\n"		   /* 1 */
+		 "threads = 999\n"	   /* 2 */
+		 "pool_mode = fast\n"	   /* 3 */
+		 "[backend]\n"		   /* 4 */
+		 "socket = /tmp/db.sock\n" /* 5 */
+		 "host = db\n"		   /* 6 */
+		 "pool_size = 0\n"	   /* 7 */
+		 "pool_size = 1\n"	   /* 8 */
+		 "timeout = 5\n"	   /* 9 */
+		 "[users]\n"		   /* 10 */
+		 "a = pw\n"		   /* 11 */
+		 "a = pw\n"		   /* 12 */
+		 "b\n",			   /* 13 */
+		 "t.ini:2: key 'threads': must be 0..256, got 999\n"
+		 "t.ini:3: key 'pool_mode': expected one of session|transaction, got 'fast'\n"
+		 "t.ini:7: key 'pool_size': must be 1..10000, got 0\n"
+		 "t.ini:8: key 'pool_size': set twice in [backend] (first on line 7)\n"
+		 "t.ini:9: key 'timeout': unknown key in [backend]\n"
+		 "t.ini:12: key 'a': user defined twice in [users] (first on line 11)\n"
+		 "t.ini:13: expected 'key = value' or '[section]'\n"
+		 "t.ini: key 'user': required in [backend], not set\n"
+		 "t.ini: [backend]: set either 'socket' (line 5) or 'host' (line 6), not both\n");
+}
+END_TEST
+
+START_TEST(syntax_variants)
+{
+	/* indentation is not a continuation line; CRLF, a BOM, comments and ':' work */
+	struct config *c = load_ok("\xef\xbb\xbf; comment\r\n"
+				   "[backend]\r\n"
+				   "  socket = /tmp/db.sock\r\n"
+				   "\tuser = u\r\n"
+				   "    pool_size = 7   ; inline\r\n"
+				   "# another comment\r\n"
+				   "min_idle: 2\r\n"
+				   "[users] ; the clients\r\n"
+				   "  app = pw\r\n");
+	ck_assert_str_eq(c->backend_user, "u");
+	ck_assert_uint_eq(c->pool_size, 7);
+	ck_assert_uint_eq(c->min_idle, 2);
+	ck_assert_ptr_nonnull(config_find_user(c, "app", 3));
+	config_free(c);
+	load_err(BASE "[backend] pool_size = 3\n", "t.ini:6: unexpected text after ']'\n");
+}
+END_TEST
+
+START_TEST(missing_file)
+{
+	char *errs = NULL;
+	size_t len = 0;
+	struct config *c = NULL;
+	FILE *f = open_memstream(&errs, &len);
+	int n = config_load("/nonexistent/mypool.ini", f, &c);
+	fclose(f);
+	ck_assert_int_eq(n, 1);
+	ck_assert_ptr_null(c);
+	ck_assert_str_eq(errs, "/nonexistent/mypool.ini: cannot open: No such file or directory\n");
+	free(errs);
+}
+END_TEST
+
+/* --- log ----------------------------------------------------------------------------------- */
+
+START_TEST(log_level_names)
+{
+	for (int l = LL_ERROR; l <= LL_DEBUG; l++)
+		ck_assert_int_eq(log_level_parse(log_level_name((enum log_level)l)), l);
+	ck_assert_str_eq(log_level_name(LL_WARN), "warning");
+	ck_assert_int_eq(log_level_parse("WARN"), LL_WARN);
+	ck_assert_int_eq(log_level_parse("Debug"), LL_DEBUG);
+	ck_assert_int_eq(log_level_parse("verbose"), -1);
+	ck_assert_int_eq(log_level_parse(""), -1);
+}
+END_TEST
+
+/* Capture what is written to fd 2 (log output) through a pipe. */
+struct capture {
+	int saved;
+	int rd;
+};
+
+static struct capture capture_begin(void)
+{
+	int p[2];
+	struct capture cap;
+	ck_assert_int_eq(pipe(p), 0);
+	cap.saved = dup(STDERR_FILENO);
+	cap.rd = p[0];
+	ck_assert_int_ge(dup2(p[1], STDERR_FILENO), 0);
+	close(p[1]);
+	return cap;
+}
+
+/* Returns everything written since capture_begin (caller frees). */
+static char *capture_end(struct capture cap)
+{
+	size_t len = 0, size = 65536;
+	char *out = malloc(size + 1);
+	dup2(cap.saved, STDERR_FILENO);
+	close(cap.saved);
+	for (;;) {
+		ssize_t n = read(cap.rd, out + len, size - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(cap.rd);
+	out[len] = '\0';
+	return out;
+}
+
+static int evaluated;
+static int side_effect(void)
+{
+	return ++evaluated;
+}
+
+START_TEST(log_filtering)
+{
+	log_open(false, false, NULL);
+	log_set_role("tester");
+	log_set_level(LL_WARN);
+	struct capture cap = capture_begin();
+	log_info("not shown %d", side_effect());
+	log_debug("not shown %d", side_effect());
+	log_warn("shown %d", 1);
+	log_error("shown %d", 2);
+	char *out = capture_end(cap);
+	char *expected = NULL;
+	ck_assert_int_gt(asprintf(&expected, "tester[%ld] WARN shown 1\ntester[%ld] ERROR shown 2\n", (long)getpid(),
+				  (long)getpid()),
+			 0);
+	ck_assert_str_eq(out, expected);
+	ck_assert_int_eq(evaluated, 0); /* arguments of filtered lines are not evaluated */
+	log_set_level(LL_DEBUG);
+	ck_assert_int_eq(__atomic_load_n(&log_level_max, __ATOMIC_RELAXED), LL_DEBUG);
+	free(out);
+	free(expected);
+}
+END_TEST
+
+START_TEST(log_format)
+{
+	log_open(false, false, NULL);
+	log_set_role("worker");
+	log_set_level(LL_INFO);
+	struct capture cap = capture_begin();
+	log_set_context("s12 app@unix");
+	ck_assert_str_eq(log_get_context(), "s12 app@unix");
+	log_info("hello %s %d", "world", 42);
+	log_set_context(NULL);
+	ck_assert_ptr_null(log_get_context());
+	log_info("multi\nline");
+	log_open(false, true, NULL);
+	log_warn("stamped");
+	char *out = capture_end(cap);
+	char *expected = NULL;
+	long pid = (long)getpid();
+	ck_assert_int_gt(asprintf(&expected,
+				  "worker[%ld] INFO [s12 app@unix] hello world 42\n"
+				  "worker[%ld] INFO multi line\n",
+				  pid, pid),
+			 0);
+	ck_assert_int_eq(strncmp(out, expected, strlen(expected)), 0);
+	regex_t re;
+	char pattern[128];
+	snprintf(pattern, sizeof(pattern),
+		 "^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3} worker\\[%ld\\] WARN stamped\n$", pid);
+	ck_assert_int_eq(regcomp(&re, pattern, REG_EXTENDED), 0);
+	ck_assert_msg(regexec(&re, out + strlen(expected), 0, NULL, 0) == 0, "got '%s'", out + strlen(expected));
+	regfree(&re);
+	free(out);
+	free(expected);
+}
+END_TEST
+
+START_TEST(log_truncation)
+{
+	char *big = line_of('z', 5000);
+	log_open(false, false, NULL);
+	log_set_role("t");
+	struct capture cap = capture_begin();
+	log_error("%s", big);
+	char *out = capture_end(cap);
+	size_t len = strlen(out);
+	ck_assert_uint_le(len, 2048);
+	ck_assert_uint_gt(len, 2000);
+	ck_assert_str_eq(out + len - 4, "...\n");
+	ck_assert_ptr_eq(strchr(out, '\n'), out + len - 1); /* one line */
+	free(out);
+	free(big);
+}
+END_TEST
+
+START_TEST(log_signal_safe)
+{
+	log_open(false, false, NULL);
+	log_set_role("supervisor");
+	log_set_level(LL_INFO);
+	struct capture cap = capture_begin();
+	log_signal(LL_WARN, "got SIGTERM");
+	log_signal(LL_DEBUG, "filtered");
+	log_open(false, true, NULL);
+	log_signal(LL_ERROR, "stamped");
+	char *out = capture_end(cap);
+	char *expected = NULL;
+	ck_assert_int_gt(asprintf(&expected, "supervisor[%ld] WARN got SIGTERM\n", (long)getpid()), 0);
+	ck_assert_int_eq(strncmp(out, expected, strlen(expected)), 0);
+	regex_t re;
+	ck_assert_int_eq(regcomp(&re,
+				 "^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3} supervisor\\[[0-9]+\\] "
+				 "ERROR stamped\n$",
+				 REG_EXTENDED),
+			 0);
+	ck_assert_msg(regexec(&re, out + strlen(expected), 0, NULL, 0) == 0, "got '%s'", out + strlen(expected));
+	regfree(&re);
+	/* the signal path's date agrees with localtime's */
+	char today[16];
+	time_t now = time(NULL);
+	struct tm tm;
+	localtime_r(&now, &tm);
+	strftime(today, sizeof(today), "%Y-%m-%d", &tm);
+	ck_assert_int_eq(strncmp(out + strlen(expected), today, 10), 0);
+	free(out);
+	free(expected);
+}
+END_TEST
+
+static void *other_thread(void *arg)
+{
+	(void)arg;
+	return (void *)log_get_context();
+}
+
+START_TEST(log_context_per_thread)
+{
+	pthread_t t;
+	void *ctx = (void *)1;
+	log_set_context("main ctx");
+	ck_assert_int_eq(pthread_create(&t, NULL, other_thread, NULL), 0);
+	ck_assert_int_eq(pthread_join(t, &ctx), 0);
+	ck_assert_ptr_null(ctx);
+	ck_assert_str_eq(log_get_context(), "main ctx");
+	log_set_context(NULL);
+}
+END_TEST
+
+static void *log_many(void *arg)
+{
+	char ctx[16];
+	snprintf(ctx, sizeof(ctx), "t%d", (int)(intptr_t)arg);
+	log_set_context(ctx);
+	for (int i = 0; i < 100; i++)
+		log_info("line %d of %s", i, ctx);
+	log_set_context(NULL);
+	return NULL;
+}
+
+/* Lines from concurrent threads never interleave (one write each). */
+START_TEST(log_threads)
+{
+	pthread_t t[4];
+	log_open(false, false, NULL);
+	log_set_role("w");
+	log_set_level(LL_INFO);
+	struct capture cap = capture_begin();
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, log_many, (void *)(intptr_t)i), 0);
+	for (int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	char *out = capture_end(cap);
+	int counts[4] = { 0 }, lines = 0;
+	char *save = NULL;
+	for (char *l = strtok_r(out, "\n", &save); l != NULL; l = strtok_r(NULL, "\n", &save)) {
+		long pid;
+		int n, c1, c2;
+		char tail[8];
+		ck_assert_msg(sscanf(l, "w[%ld] INFO [t%d] line %d of t%d%7s", &pid, &c1, &n, &c2, tail) == 4,
+			      "bad line '%s'", l);
+		ck_assert_int_eq(c1, c2);
+		ck_assert_int_eq(n, counts[c1]++); /* in order within a thread */
+		lines++;
+	}
+	ck_assert_int_eq(lines, 400);
+	free(out);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
-	TCase *tc = tcase_create("core");
-	tcase_add_test(tc, placeholder);
+	TCase *tc = tcase_create("files");
+	tcase_add_test(tc, reference_file_loads);
+	tcase_add_test(tc, minimal_file_loads);
+	tcase_add_test(tc, reference_file_matches_table);
+	tcase_add_test(tc, key_table);
+	tcase_add_test(tc, missing_file);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("values");
+	tcase_add_test(tc, defaults_applied);
+	tcase_add_loop_test(tc, duration_values, 0, (int)(sizeof(durations) / sizeof(durations[0])));
+	tcase_add_test(tc, duration_errors);
+	tcase_add_test(tc, size_values);
+	tcase_add_test(tc, octal_values);
+	tcase_add_test(tc, bool_values);
+	tcase_add_test(tc, enum_values);
+	tcase_add_test(tc, uint_values);
+	tcase_add_test(tc, string_values);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("errors");
+	tcase_add_test(tc, unknown_key);
+	tcase_add_test(tc, unknown_section);
+	tcase_add_test(tc, duplicate_key);
+	tcase_add_test(tc, missing_user);
+	tcase_add_test(tc, socket_and_host);
+	tcase_add_test(tc, min_idle_vs_pool_size);
+	tcase_add_test(tc, long_line_refused);
+	tcase_add_test(tc, key_without_value);
+	tcase_add_test(tc, users);
+	tcase_add_test(tc, user_errors);
+	tcase_add_test(tc, many_errors_one_run);
+	tcase_add_test(tc, syntax_variants);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("log");
+	tcase_add_test(tc, log_level_names);
+	tcase_add_test(tc, log_filtering);
+	tcase_add_test(tc, log_format);
+	tcase_add_test(tc, log_truncation);
+	tcase_add_test(tc, log_signal_safe);
+	tcase_add_test(tc, log_context_per_thread);
+	tcase_add_test(tc, log_threads);
 	suite_add_tcase(s, tc);
 	return s;
 }
+
 CHECK_MAIN(config_suite)
