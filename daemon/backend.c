@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <mysql.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,14 +190,79 @@ int backend_set_multi_statements(struct backend *b, bool on)
 	return 0;
 }
 
+/* Collation id -> "charset COLLATE collation", learnt from the server once per process. */
+static pthread_mutex_t charset_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *charset_names[256];
+
+/* Run a statement that returns at most one row and copy its first two columns. */
+static int query_row2(struct backend *b, const char *sql, char *c1, size_t n1, char *c2, size_t n2)
+{
+	int err = 0;
+	int st = mysql_real_query_start(&err, b->mysql, sql, (unsigned long)strlen(sql));
+	while (st)
+		st = mysql_real_query_cont(&err, b->mysql, wait_mysql(b->mysql, st));
+	if (err) {
+		note_error(b);
+		return -1;
+	}
+	MYSQL_RES *res = mysql_use_result(b->mysql);
+	if (!res) {
+		note_error(b);
+		return -1;
+	}
+	int found = 0;
+	MYSQL_ROW row;
+	do {
+		st = mysql_fetch_row_start(&row, res);
+		while (st)
+			st = mysql_fetch_row_cont(&row, res, wait_mysql(b->mysql, st));
+		if (row && !found && mysql_num_fields(res) >= 2 && row[0] && row[1]) {
+			snprintf(c1, n1, "%s", row[0]);
+			snprintf(c2, n2, "%s", row[1]);
+			found = 1;
+		}
+	} while (row);
+	st = mysql_free_result_start(res);
+	while (st)
+		st = mysql_free_result_cont(res, wait_mysql(b->mysql, st));
+	if (mysql_errno(b->mysql)) {
+		note_error(b);
+		return -1;
+	}
+	return found ? 0 : 1;
+}
+
 int backend_set_charset(struct backend *b, uint8_t collation_id)
 {
-	/* What the server does for the handshake's collation id: client and results character set
-	 * from the collation, and the collation itself for the connection. */
-	char sql[128];
-	int n = snprintf(sql, sizeof(sql),
-			 "SET character_set_client=%u, character_set_results=%u, collation_connection=%u",
-			 collation_id, collation_id, collation_id);
+	/* The server's handshake sets character_set_client, _results and collation_connection
+	 * from the collation id: SET NAMES with that collation does the same. */
+	pthread_mutex_lock(&charset_lock);
+	char *names = charset_names[collation_id] ? strdup(charset_names[collation_id]) : NULL;
+	pthread_mutex_unlock(&charset_lock);
+	if (!names) {
+		char sql[160], cs[64], coll[64];
+		snprintf(sql, sizeof(sql),
+			 "SELECT CHARACTER_SET_NAME, COLLATION_NAME FROM information_schema.COLLATIONS WHERE ID=%u",
+			 collation_id);
+		int rc = query_row2(b, sql, cs, sizeof(cs), coll, sizeof(coll));
+		if (rc < 0)
+			return -1;
+		if (rc > 0) {
+			/* Unknown to this server: keep what the connection has, like a server
+			 * that falls back to its default for an unknown handshake charset. */
+			log_warn("collation id %u is unknown to the server; keeping %u", collation_id, b->charset);
+			return 0;
+		}
+		if (asprintf(&names, "%s COLLATE %s", cs, coll) < 0)
+			return -1;
+		pthread_mutex_lock(&charset_lock);
+		if (!charset_names[collation_id])
+			charset_names[collation_id] = strdup(names);
+		pthread_mutex_unlock(&charset_lock);
+	}
+	char sql[200];
+	int n = snprintf(sql, sizeof(sql), "SET NAMES %s", names);
+	free(names);
 	if (backend_query(b, sql, (size_t)n) != 0)
 		return -1;
 	b->charset = collation_id;

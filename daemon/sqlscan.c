@@ -1,0 +1,158 @@
+/* sqlscan: lexical checks for untracked session state (see sqlscan.h). */
+#include "autoconfig.h"
+
+#include <ctype.h>
+#include <stdbool.h>
+#include <string.h>
+#include <strings.h>
+
+#include "sqlscan.h"
+
+static bool ident_char(unsigned char c)
+{
+	return isalnum(c) || c == '_' || c == '$' || c >= 0x80;
+}
+
+static bool word_is(const char *w, size_t n, const char *kw)
+{
+	return strlen(kw) == n && strncasecmp(w, kw, n) == 0;
+}
+
+/* Skip a quoted string or identifier starting at s[i] (the quote); returns the index after it. */
+static size_t skip_quoted(const char *s, size_t len, size_t i)
+{
+	char q = s[i++];
+	while (i < len) {
+		if (s[i] == '\\' && q != '`') {
+			i += 2;
+			continue;
+		}
+		if (s[i] == q) {
+			if (i + 1 < len && s[i + 1] == q) { /* doubled quote */
+				i += 2;
+				continue;
+			}
+			return i + 1;
+		}
+		i++;
+	}
+	return len;
+}
+
+/* Per-statement state (reset at each ';'). */
+struct stmt {
+	int nwords;        /* keywords seen so far in this statement */
+	bool first_set;    /* the statement starts with SET */
+	bool first_create, first_drop, first_flush, first_lock, first_handler, first_backup;
+	bool seen_into;
+};
+
+unsigned sqlscan(const char *s, size_t len)
+{
+	unsigned flags = 0;
+	struct stmt st;
+	memset(&st, 0, sizeof(st));
+	size_t i = 0;
+	while (i < len) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '\'' || c == '"' || c == '`') {
+			i = skip_quoted(s, len, i);
+			continue;
+		}
+		if (c == '#' || (c == '-' && i + 2 < len && s[i + 1] == '-' && isspace((unsigned char)s[i + 2]))) {
+			while (i < len && s[i] != '\n')
+				i++;
+			continue;
+		}
+		if (c == '/' && i + 1 < len && s[i + 1] == '*') {
+			if (i + 2 < len && s[i + 2] == '!') {
+				/* Executable comment: its content is code. Skip the version digits. */
+				i += 3;
+				while (i < len && isdigit((unsigned char)s[i]))
+					i++;
+				continue;
+			}
+			const char *end = NULL;
+			for (size_t j = i + 2; j + 1 < len; j++) {
+				if (s[j] == '*' && s[j + 1] == '/') {
+					end = s + j;
+					break;
+				}
+			}
+			i = end ? (size_t)(end - s) + 2 : len;
+			continue;
+		}
+		if (c == '*' && i + 1 < len && s[i + 1] == '/') { /* end of an executable comment */
+			i += 2;
+			continue;
+		}
+		if (c == ';') {
+			memset(&st, 0, sizeof(st));
+			i++;
+			continue;
+		}
+		if (c == ':' && i + 1 < len && s[i + 1] == '=') {
+			/* `x := ...` assigns; only user variables can be assigned this way outside
+			 * stored programs. */
+			flags |= SQL_USER_VAR;
+			i += 2;
+			continue;
+		}
+		if (c == '@') {
+			if (i + 1 < len && s[i + 1] == '@') { /* @@system_variable */
+				i += 2;
+				while (i < len && (ident_char((unsigned char)s[i]) || s[i] == '.'))
+					i++;
+				continue;
+			}
+			/* A user variable: an assignment when the statement is SET or after INTO. */
+			if (st.first_set || st.seen_into)
+				flags |= SQL_USER_VAR;
+			i++;
+			if (i < len && (s[i] == '\'' || s[i] == '"' || s[i] == '`'))
+				i = skip_quoted(s, len, i);
+			while (i < len && ident_char((unsigned char)s[i]))
+				i++;
+			continue;
+		}
+		if (ident_char(c) && !isdigit(c)) {
+			size_t start = i;
+			while (i < len && ident_char((unsigned char)s[i]))
+				i++;
+			const char *w = s + start;
+			size_t n = i - start;
+			if (st.nwords == 0) {
+				st.first_set = word_is(w, n, "SET");
+				st.first_create = word_is(w, n, "CREATE");
+				st.first_drop = word_is(w, n, "DROP");
+				st.first_flush = word_is(w, n, "FLUSH");
+				st.first_lock = word_is(w, n, "LOCK");
+				st.first_handler = word_is(w, n, "HANDLER");
+				st.first_backup = word_is(w, n, "BACKUP");
+				if (word_is(w, n, "PREPARE") || word_is(w, n, "EXECUTE") || word_is(w, n, "DEALLOCATE"))
+					flags |= SQL_PREPARE;
+			}
+			st.nwords++;
+			if (word_is(w, n, "INTO"))
+				st.seen_into = true;
+			else if (word_is(w, n, "TEMPORARY") && (st.first_create || st.first_drop))
+				flags |= SQL_TEMP_TABLE;
+			else if (word_is(w, n, "GET_LOCK") || word_is(w, n, "RELEASE_LOCK") ||
+				 word_is(w, n, "RELEASE_ALL_LOCKS"))
+				flags |= SQL_GET_LOCK;
+			else if (word_is(w, n, "CONNECTION_ID"))
+				flags |= SQL_CONNECTION_ID;
+			else if (word_is(w, n, "LAST_INSERT_ID"))
+				flags |= SQL_LAST_INSERT_ID;
+			else if (word_is(w, n, "SQL_CALC_FOUND_ROWS"))
+				flags |= SQL_CALC_FOUND_ROWS;
+			if ((st.first_lock && st.nwords == 2 && (word_is(w, n, "TABLES") || word_is(w, n, "TABLE"))) ||
+			    (st.first_flush && word_is(w, n, "LOCK")) || (st.first_handler && st.nwords == 1) ||
+			    (st.first_backup && word_is(w, n, "LOCK")))
+				flags |= SQL_LOCKING;
+			continue;
+		}
+		i++;
+	}
+	return flags;
+}

@@ -1,0 +1,26 @@
+/* sqlscan: a cheap lexical look at a statement for the session state that the server's session
+ * trackers do not report (measured on MariaDB 10.11: `SELECT @v:=1`, `SELECT .. INTO @v`,
+ * `DO @v:=1` and GET_LOCK() inside SELECT/DO raise no state-change flag). It is no parser: it
+ * skips string literals, quoted identifiers and comments (but reads executable comments,
+ * the ones opened with slash-star-bang)
+ * and looks at keywords and @variables, erring on the side of pinning. Pure: no I/O. */
+#ifndef MYPOOL_SQLSCAN_H
+#define MYPOOL_SQLSCAN_H
+
+#include <stddef.h>
+
+enum sqlscan_flag {
+	SQL_USER_VAR = 1u << 0,        /* assigns a user variable: SET @v, @v :=, INTO @v */
+	SQL_TEMP_TABLE = 1u << 1,      /* CREATE/DROP TEMPORARY TABLE */
+	SQL_GET_LOCK = 1u << 2,        /* GET_LOCK() and friends: named locks live in the session */
+	SQL_CONNECTION_ID = 1u << 3,   /* CONNECTION_ID(): the id must stay the client's */
+	SQL_LAST_INSERT_ID = 1u << 4,  /* reads LAST_INSERT_ID() */
+	SQL_CALC_FOUND_ROWS = 1u << 5, /* FOUND_ROWS() of the next statement needs this backend */
+	SQL_PREPARE = 1u << 6,         /* SQL PREPARE / EXECUTE / DEALLOCATE */
+	SQL_LOCKING = 1u << 7,         /* LOCK TABLES, FLUSH ... WITH READ LOCK, HANDLER, BACKUP LOCK */
+};
+
+/* Flags for the statement text (several statements: the union of their flags). */
+unsigned sqlscan(const char *sql, size_t len);
+
+#endif

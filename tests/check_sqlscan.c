@@ -1,0 +1,92 @@
+/* sqlscan: which statements carry session state the server does not report. */
+#include "autoconfig.h"
+
+#include <string.h>
+
+#include "check_main.h"
+#include "sqlscan.h"
+
+static unsigned scan(const char *sql) { return sqlscan(sql, strlen(sql)); }
+
+START_TEST(test_user_variables)
+{
+	ck_assert_uint_eq(scan("SET @a = 1"), SQL_USER_VAR);
+	ck_assert_uint_eq(scan("set @a:=1, @b=2"), SQL_USER_VAR);
+	ck_assert_uint_eq(scan("SELECT @b := 2"), SQL_USER_VAR);
+	ck_assert_uint_eq(scan("DO @c:=3"), SQL_USER_VAR);
+	ck_assert_uint_eq(scan("SELECT 1 INTO @d"), SQL_USER_VAR);
+	ck_assert_uint_eq(scan("SELECT a, b FROM t INTO @x, @y"), SQL_USER_VAR);
+	ck_assert_uint_eq(scan("SET @`quoted var` = 1"), SQL_USER_VAR);
+	/* Reading a user variable, or system variables, changes nothing. */
+	ck_assert_uint_eq(scan("SELECT @a"), 0);
+	ck_assert_uint_eq(scan("SELECT @@session.sql_mode, @@autocommit"), 0);
+	ck_assert_uint_eq(scan("SET @@session.sql_mode = ''"), 0);
+	ck_assert_uint_eq(scan("SET SESSION time_zone = '+00:00'"), 0);
+	ck_assert_uint_eq(scan("INSERT INTO t VALUES (@a)"), SQL_USER_VAR); /* conservative: INTO before @ */
+}
+END_TEST
+
+START_TEST(test_literals_and_comments_are_skipped)
+{
+	ck_assert_uint_eq(scan("SELECT 'SET @a = 1', \"x := 2\", `@c`"), 0);
+	ck_assert_uint_eq(scan("SELECT 'it''s @a:=1'"), 0);
+	ck_assert_uint_eq(scan("SELECT 'a\\' @b:=1'"), 0);
+	ck_assert_uint_eq(scan("SELECT 1 -- GET_LOCK(x)\n"), 0);
+	ck_assert_uint_eq(scan("SELECT 1 # CONNECTION_ID()\n, 2"), 0);
+	ck_assert_uint_eq(scan("SELECT /* @a := 1 */ 1"), 0);
+	/* Executable comments are code. */
+	ck_assert_uint_eq(scan("SELECT /*!50000 @a := 1 */"), SQL_USER_VAR);
+	ck_assert_uint_eq(scan("/*!40101 SET @OLD_SQL_MODE=@@SQL_MODE */"), SQL_USER_VAR);
+	/* An unterminated literal or comment ends the scan without reading past the end. */
+	ck_assert_uint_eq(scan("SELECT 'unterminated @a := 1"), 0);
+	ck_assert_uint_eq(scan("SELECT /* unterminated"), 0);
+	ck_assert_uint_eq(sqlscan("SET @a=1", 3), 0); /* only "SET" is scanned */
+	ck_assert_uint_eq(sqlscan("", 0), 0);
+}
+END_TEST
+
+START_TEST(test_functions_and_statements)
+{
+	ck_assert_uint_eq(scan("SELECT GET_LOCK('l', 0)"), SQL_GET_LOCK);
+	ck_assert_uint_eq(scan("do release_lock('l')"), SQL_GET_LOCK);
+	ck_assert_uint_eq(scan("SELECT CONNECTION_ID()"), SQL_CONNECTION_ID);
+	ck_assert_uint_eq(scan("SELECT LAST_INSERT_ID()"), SQL_LAST_INSERT_ID);
+	ck_assert_uint_eq(scan("SELECT SQL_CALC_FOUND_ROWS * FROM t LIMIT 1"), SQL_CALC_FOUND_ROWS);
+	ck_assert_uint_eq(scan("CREATE TEMPORARY TABLE t (a int)"), SQL_TEMP_TABLE);
+	ck_assert_uint_eq(scan("drop temporary table if exists t"), SQL_TEMP_TABLE);
+	ck_assert_uint_eq(scan("CREATE TABLE temporary_stuff (a int)"), 0);
+	ck_assert_uint_eq(scan("SELECT temporary FROM t"), 0);
+	ck_assert_uint_eq(scan("PREPARE s FROM 'SELECT 1'"), SQL_PREPARE);
+	ck_assert_uint_eq(scan("EXECUTE s"), SQL_PREPARE);
+	ck_assert_uint_eq(scan("LOCK TABLES t WRITE"), SQL_LOCKING);
+	ck_assert_uint_eq(scan("FLUSH TABLES WITH READ LOCK"), SQL_LOCKING);
+	ck_assert_uint_eq(scan("HANDLER t OPEN"), SQL_LOCKING);
+	ck_assert_uint_eq(scan("SELECT 1 FROM t LOCK IN SHARE MODE"), 0);
+	ck_assert_uint_eq(scan("SELECT get_lock_count FROM t"), 0);
+}
+END_TEST
+
+START_TEST(test_multi_statements)
+{
+	ck_assert_uint_eq(scan("SELECT 1; SET @a = 2"), SQL_USER_VAR);
+	ck_assert_uint_eq(scan("SET @a = 1; SELECT @a"), SQL_USER_VAR);
+	/* INTO in the first statement does not make the second one's read an assignment. */
+	ck_assert_uint_eq(scan("INSERT INTO t VALUES (1); SELECT @a"), 0);
+	ck_assert_uint_eq(scan("CREATE TEMPORARY TABLE t (a int); SELECT CONNECTION_ID()"),
+			  SQL_TEMP_TABLE | SQL_CONNECTION_ID);
+}
+END_TEST
+
+static Suite *sqlscan_suite(void)
+{
+	Suite *s = suite_create("sqlscan");
+	TCase *tc = tcase_create("scan");
+	tcase_add_test(tc, test_user_variables);
+	tcase_add_test(tc, test_literals_and_comments_are_skipped);
+	tcase_add_test(tc, test_functions_and_statements);
+	tcase_add_test(tc, test_multi_statements);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+CHECK_MAIN(sqlscan_suite)
