@@ -53,6 +53,16 @@ static void note_error(struct backend *b)
 		b->broken = true;
 }
 
+/* Transaction pooling reads the server's own session trackers; a reset turns them back to the
+ * global values, so this runs after every connect and reset. */
+static int enable_trackers(struct backend *b)
+{
+	static const char sql[] =
+		"SET SESSION session_track_schema=ON, session_track_state_change=ON, "
+		"session_track_system_variables='*', session_track_transaction_info='CHARACTERISTICS'";
+	return backend_query(b, sql, sizeof(sql) - 1);
+}
+
 struct backend *backend_connect(const struct config *cfg, bool found_rows, char *err, size_t errlen)
 {
 	struct backend *b = calloc(1, sizeof(*b));
@@ -100,6 +110,13 @@ struct backend *backend_connect(const struct config *cfg, bool found_rows, char 
 	b->base_charset = b->charset = (uint8_t)cs.number;
 	b->multi_stmt = true;
 	b->created_ms = b->idle_since_ms = mono_ms();
+	varset_init(&b->vars);
+	b->track = cfg->pool_mode == POOL_TRANSACTION;
+	if (b->track && enable_trackers(b) != 0) {
+		snprintf(err, errlen, "cannot enable session tracking: %s", b->error);
+		backend_close(b);
+		return NULL;
+	}
 	log_debug("backend %u connected (caps 0x%llx)", b->server_id, (unsigned long long)b->caps);
 	return b;
 }
@@ -120,6 +137,7 @@ void backend_close(struct backend *b)
 		mysql_close(b->mysql); /* at exit, outside any coroutine: may block briefly */
 	}
 	free(b->schema);
+	varset_free(&b->vars);
 	free(b);
 }
 
@@ -232,40 +250,63 @@ static int query_row2(struct backend *b, const char *sql, char *c1, size_t n1, c
 	return found ? 0 : 1;
 }
 
+int backend_charset_names(struct backend *b, uint8_t collation_id, char *out, size_t outlen)
+{
+	pthread_mutex_lock(&charset_lock);
+	int known = charset_names[collation_id] != NULL;
+	if (known)
+		snprintf(out, outlen, "%s", charset_names[collation_id]);
+	pthread_mutex_unlock(&charset_lock);
+	if (known)
+		return 0;
+	char sql[160], cs[64], coll[64];
+	snprintf(sql, sizeof(sql),
+		 "SELECT CHARACTER_SET_NAME, COLLATION_NAME FROM information_schema.COLLATIONS WHERE ID=%u",
+		 collation_id);
+	int rc = query_row2(b, sql, cs, sizeof(cs), coll, sizeof(coll));
+	if (rc != 0)
+		return rc;
+	snprintf(out, outlen, "%s COLLATE %s", cs, coll);
+	pthread_mutex_lock(&charset_lock);
+	if (!charset_names[collation_id])
+		charset_names[collation_id] = strdup(out);
+	pthread_mutex_unlock(&charset_lock);
+	return 0;
+}
+
 int backend_set_charset(struct backend *b, uint8_t collation_id)
 {
 	/* The server's handshake sets character_set_client, _results and collation_connection
 	 * from the collation id: SET NAMES with that collation does the same. */
-	pthread_mutex_lock(&charset_lock);
-	char *names = charset_names[collation_id] ? strdup(charset_names[collation_id]) : NULL;
-	pthread_mutex_unlock(&charset_lock);
-	if (!names) {
-		char sql[160], cs[64], coll[64];
-		snprintf(sql, sizeof(sql),
-			 "SELECT CHARACTER_SET_NAME, COLLATION_NAME FROM information_schema.COLLATIONS WHERE ID=%u",
-			 collation_id);
-		int rc = query_row2(b, sql, cs, sizeof(cs), coll, sizeof(coll));
-		if (rc < 0)
-			return -1;
-		if (rc > 0) {
-			/* Unknown to this server: keep what the connection has, like a server
-			 * that falls back to its default for an unknown handshake charset. */
-			log_warn("collation id %u is unknown to the server; keeping %u", collation_id, b->charset);
-			return 0;
-		}
-		if (asprintf(&names, "%s COLLATE %s", cs, coll) < 0)
-			return -1;
-		pthread_mutex_lock(&charset_lock);
-		if (!charset_names[collation_id])
-			charset_names[collation_id] = strdup(names);
-		pthread_mutex_unlock(&charset_lock);
+	char names[160];
+	int rc = backend_charset_names(b, collation_id, names, sizeof(names));
+	if (rc < 0)
+		return -1;
+	if (rc > 0) {
+		/* Unknown to this server: keep what the connection has, as a server falls back
+		 * to its default for an unknown handshake character set. */
+		log_warn("collation id %u is unknown to the server; keeping %u", collation_id, b->charset);
+		b->charset = collation_id;
+		return 0;
 	}
 	char sql[200];
 	int n = snprintf(sql, sizeof(sql), "SET NAMES %s", names);
-	free(names);
 	if (backend_query(b, sql, (size_t)n) != 0)
 		return -1;
 	b->charset = collation_id;
+	return 0;
+}
+
+/* The session is back to its connect-time state: what mypool tracks follows. */
+static int after_reset(struct backend *b)
+{
+	b->charset = b->base_charset;
+	b->dirty = false;
+	varset_clear(&b->vars);
+	if (b->track && enable_trackers(b) != 0) {
+		b->broken = true;
+		return -1;
+	}
 	return 0;
 }
 
@@ -280,9 +321,23 @@ int backend_reset(struct backend *b)
 		b->broken = true;
 		return -1;
 	}
-	b->charset = b->base_charset;
-	b->dirty = false;
-	return 0;
+	return after_reset(b);
+}
+
+int backend_clear_db(struct backend *b)
+{
+	my_bool fail = 0;
+	int st = mysql_change_user_start(&fail, b->mysql, b->mysql->user, b->mysql->passwd, NULL);
+	while (st)
+		st = mysql_change_user_cont(&fail, b->mysql, wait_mysql(b->mysql, st));
+	if (fail) {
+		note_error(b);
+		b->broken = true;
+		return -1;
+	}
+	free(b->schema);
+	b->schema = NULL;
+	return after_reset(b);
 }
 
 int backend_ping(struct backend *b)

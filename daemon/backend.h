@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "varset.h"
+
 struct config;
 struct pool;
 typedef struct st_mysql MYSQL;
@@ -26,9 +28,12 @@ struct backend {
 	bool dirty;            /* a client ran a command since the last reset */
 	uint32_t server_id;    /* the server's connection id */
 	uint8_t base_charset;  /* collation id of the handshake (a reset returns to it) */
-	uint8_t charset;       /* collation id now in effect for client/results/connection */
+	uint8_t charset;       /* collation id now in effect for client/results/connection;
+	                          0 = unknown (a client changed the character set variables) */
 	bool multi_stmt;       /* multi-statements currently enabled */
 	char *schema;          /* current default database, NULL = none */
+	bool track;            /* session trackers are on (transaction pooling) */
+	struct varset vars;    /* system variables changed since connect/reset (not charsets) */
 	uint64_t created_ms;
 	uint64_t idle_since_ms;
 	struct backend *next;  /* pool lists */
@@ -49,6 +54,12 @@ int backend_set_multi_statements(struct backend *b, bool on);
 int backend_set_charset(struct backend *b, uint8_t collation_id);
 /* COM_RESET_CONNECTION; afterwards charset/multi-statements are back to the connect defaults. */
 int backend_reset(struct backend *b);
+/* No statement unselects a database, so COM_CHANGE_USER (same account, no database) does it;
+ * like a reset it also clears all other session state. */
+int backend_clear_db(struct backend *b);
+/* "cs COLLATE coll" for a collation id (looked up on the server once per process); 0, 1 if
+ * the server does not know the id, -1 on error. */
+int backend_charset_names(struct backend *b, uint8_t collation_id, char *out, size_t outlen);
 int backend_ping(struct backend *b);
 
 unsigned backend_errno(const struct backend *b);

@@ -16,6 +16,14 @@
 /* Lock order: a pool lock is a leaf; nothing else is taken while it is held, except the
  * worker mailbox lock inside pool_wake_fn. */
 
+#define SCHEMA_CACHE 32
+#define SCHEMA_TTL_MS 60000
+
+struct schema_seen {
+	char name[65];
+	uint64_t at_ms;
+};
+
 enum waiter_state {
 	W_QUEUED,     /* in the queue */
 	W_BACKEND,    /* granted: w->granted is ours */
@@ -37,6 +45,7 @@ struct pool {
 	unsigned backoff_ms;
 	char down_reason[256];
 	uint64_t connects, connect_failures, resets, closes, timeouts;
+	struct schema_seen schemas[SCHEMA_CACHE];
 };
 
 #define BACKOFF_MIN_MS 100
@@ -399,5 +408,37 @@ void pool_get_stats(struct pool *p, struct pool_stats *st)
 	st->resets = p->resets;
 	st->closes = p->closes;
 	st->timeouts = p->timeouts;
+	pthread_mutex_unlock(&p->lock);
+}
+
+bool pool_schema_known(struct pool *p, const char *db)
+{
+	uint64_t now = mono_ms();
+	bool known = false;
+	pthread_mutex_lock(&p->lock);
+	for (int i = 0; i < SCHEMA_CACHE && !known; i++)
+		known = p->schemas[i].at_ms && now - p->schemas[i].at_ms < SCHEMA_TTL_MS &&
+			strcmp(p->schemas[i].name, db) == 0;
+	pthread_mutex_unlock(&p->lock);
+	return known;
+}
+
+void pool_schema_seen(struct pool *p, const char *db)
+{
+	if (strlen(db) >= sizeof(p->schemas[0].name))
+		return;
+	uint64_t now = mono_ms();
+	pthread_mutex_lock(&p->lock);
+	int slot = 0;
+	for (int i = 0; i < SCHEMA_CACHE; i++) {
+		if (strcmp(p->schemas[i].name, db) == 0) {
+			slot = i;
+			break;
+		}
+		if (p->schemas[i].at_ms < p->schemas[slot].at_ms)
+			slot = i; /* the oldest entry makes room */
+	}
+	snprintf(p->schemas[slot].name, sizeof(p->schemas[slot].name), "%s", db);
+	p->schemas[slot].at_ms = now;
 	pthread_mutex_unlock(&p->lock);
 }

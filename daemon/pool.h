@@ -63,6 +63,11 @@ void pool_maintain(struct pool *p);
 /* Refuse new checkouts and fail all waiters with POOL_SHUTDOWN. */
 void pool_shutdown(struct pool *p);
 void pool_get_stats(struct pool *p, struct pool_stats *st);
+/* Databases recently seen to exist, so a login naming one need not wait for a backend to check
+ * it (a database dropped meanwhile fails at the first statement instead). */
+bool pool_schema_known(struct pool *p, const char *db);
+void pool_schema_seen(struct pool *p, const char *db);
+
 /* The waiter's wake-up arrived (called on the waiter's thread). */
 void pool_waiter_woken(struct pool_waiter *w);
 

@@ -18,6 +18,8 @@
 #include "pool.h"
 #include "proto.h"
 #include "session.h"
+#include "sqlscan.h"
+#include "varset.h"
 #include "worker.h"
 
 /* What mypool offers clients: the protocol it relays faithfully. Not offered: SSL, compression,
@@ -74,7 +76,6 @@ struct session {
 	bool drain;
 	uint64_t caps;         /* effective capabilities (client's & ours) */
 	uint8_t charset;       /* collation id from the handshake */
-	uint8_t cur_charset;   /* what the client has now (SET NAMES is tracked by the backend) */
 	bool multi_stmt;
 	char *schema;          /* the client's default database, NULL = none */
 	uint16_t status;       /* last server status relayed */
@@ -83,11 +84,50 @@ struct session {
 	bool in_rows;          /* relaying rows: an ERR may replace the next row */
 	bool resp_err;         /* the last response was an ERR packet */
 	uint8_t last_seq;      /* sequence id of the last packet sent to the client */
+	/* Transaction pooling: the client's session state, applied to whichever backend it gets. */
+	struct varset vars;     /* system variables it changed (from the session trackers) */
+	unsigned pins;          /* 1 << enum pin_reason: keep the backend until reset/disconnect */
+	bool hold_next;         /* keep the backend for the next command too */
+	bool locked;            /* LOCK TABLES in effect (transaction state 'L') */
+	bool trx_chars;         /* SET TRANSACTION ... waits for the next transaction */
+	uint64_t last_insert_id;
+	uint32_t lid_server;    /* the backend connection that produced last_insert_id */
+	uint16_t warnings;      /* of the last response */
+	unsigned scan;          /* sqlscan flags of the command being run */
 	uint8_t scramble[AUTH_SCRAMBLE_LEN];
 	char user[81];
 	struct buf in, out, bin;
 	char ctx[128];
 };
+
+const char *pin_reason_name(enum pin_reason r)
+{
+	switch (r) {
+	case PIN_USER_VAR: return "user variable";
+	case PIN_TEMP_TABLE: return "temporary table";
+	case PIN_LOCK: return "named lock";
+	case PIN_CONNECTION_ID: return "connection id";
+	case PIN_PREPARE: return "SQL prepared statement";
+	case PIN_TABLE_LOCK: return "table lock";
+	case PIN_STATE: return "untracked session state";
+	case PIN_COUNT: break;
+	}
+	return "?";
+}
+
+static bool transaction_pooling(const struct session *s)
+{
+	return s->cfg->pool_mode == POOL_TRANSACTION;
+}
+
+static void pin(struct session *s, enum pin_reason r)
+{
+	if (s->pins & (1u << r) || !transaction_pooling(s))
+		return;
+	s->pins |= 1u << r;
+	s->t->stats.pins[r]++;
+	log_debug("pinned to backend %u: %s", s->be ? s->be->server_id : 0, pin_reason_name(r));
+}
 
 static const char *end_status_name(enum end_status e)
 {
@@ -311,25 +351,74 @@ static int be_packet_whole(struct session *s, uint32_t *len)
 	return be_fill(s, PROTO_HEADER_LEN + *len);
 }
 
-/* Schema changes reported by the server's session tracker follow the client. */
+static bool is_charset_var(const uint8_t *name, size_t n)
+{
+	static const char *const names[] = { "character_set_client", "character_set_connection",
+					     "character_set_results", "collation_connection" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == n && strncasecmp((const char *)name, names[i], n) == 0)
+			return true;
+	return false;
+}
+
+/* What the server's session trackers say changed: restorable state follows the client
+ * (schema, system variables), the rest pins it to this backend. */
 static void track_state(struct session *s, const struct proto_ok *ok)
 {
 	if (!ok->session || !(ok->status & STATUS_SESSION_STATE_CHANGED))
 		return;
+	struct backend *b = s->be;
 	struct proto_track_iter it;
 	struct proto_track_item item;
+	bool state_change = false, explained = false;
 	proto_track_begin(&it, ok->session, ok->session_len);
 	while (proto_track_next(&it, &item) == 1) {
-		if (item.type == TRACK_SCHEMA) {
+		switch (item.type) {
+		case TRACK_SCHEMA: {
+			explained = true;
 			char *db = strndup((const char *)item.name, item.name_len);
 			if (!db)
-				continue;
-			free(s->be->schema);
-			s->be->schema = strdup(db);
+				break;
+			free(b->schema);
+			b->schema = strdup(db);
 			free(s->schema);
 			s->schema = db;
+			break;
+		}
+		case TRACK_SYSTEM_VARIABLES:
+			explained = true;
+			if (!item.value)
+				break;
+			if (item.name_len > 14 && strncasecmp((const char *)item.name, "session_track_", 14) == 0) {
+				pin(s, PIN_STATE); /* the client turned our eyes off */
+				break;
+			}
+			varset_set(&s->vars, (const char *)item.name, item.name_len, (const char *)item.value, item.value_len);
+			if (is_charset_var(item.name, item.name_len))
+				b->charset = 0; /* no longer what a collation id describes */
+			else
+				varset_set(&b->vars, (const char *)item.name, item.name_len, (const char *)item.value,
+					   item.value_len);
+			break;
+		case TRACK_STATE_CHANGE:
+			state_change = true;
+			break;
+		case TRACK_TRANSACTION_CHARACTERISTICS:
+			explained = true;
+			s->trx_chars = item.name_len > 0;
+			break;
+		case TRACK_TRANSACTION_STATE:
+			explained = true;
+			s->locked = item.name_len >= 8 && item.name[7] == 'L';
+			break;
+		default:
+			break;
 		}
 	}
+	/* A change with no item that says what it was: user variables, temporary tables,
+	 * prepared statements... none of which can be moved to another connection. */
+	if (state_change && !explained)
+		pin(s, PIN_STATE);
 }
 
 /* An OK packet from the backend, re-encoded for the client's capabilities (the backend has
@@ -346,6 +435,11 @@ static enum relay relay_ok(struct session *s, uint32_t len, uint16_t *status)
 	}
 	track_state(s, &ok);
 	*status = ok.status;
+	s->warnings = ok.warnings;
+	if (ok.insert_id) {
+		s->last_insert_id = ok.insert_id;
+		s->lid_server = s->be->server_id;
+	}
 	ok.session = NULL;
 	ok.session_len = 0;
 	ok.status &= (uint16_t)~STATUS_SESSION_STATE_CHANGED;
@@ -416,8 +510,14 @@ static enum relay relay_rows(struct session *s, uint16_t *status, bool *done)
 			if (be_packet_whole(s, &len) != 0)
 				return RELAY_BACKEND_GONE;
 			struct proto_eof eof;
-			if (proto_parse_eof(buf_head(&s->bin) + PROTO_HEADER_LEN, len, &eof) == 0)
+			if (proto_parse_eof(buf_head(&s->bin) + PROTO_HEADER_LEN, len, &eof) == 0) {
 				*status = eof.status;
+				s->warnings = eof.warnings;
+				/* The details of a change flagged in an EOF arrive with the next OK:
+				 * keep the backend until then. */
+				if (eof.status & STATUS_SESSION_STATE_CHANGED)
+					s->hold_next = true;
+			}
 			s->in_rows = false;
 			*done = !(*status & STATUS_MORE_RESULTS);
 			return pass_packet(s, len);
@@ -460,6 +560,7 @@ static enum relay relay_result(struct session *s, bool *done)
 	}
 	case 0xff:
 		s->resp_err = true;
+		s->warnings = 1; /* the error is in the diagnostics area */
 		return pass_packet(s, len);
 	case 0xfb:
 		/* LOCAL INFILE request: mypool connects without CLIENT_LOCAL_FILES, so a server
@@ -531,18 +632,24 @@ static void log_backend_lost(struct session *s)
 	log_warn("backend %u failed: %s", s->be->server_id, s->be->error);
 }
 
+/* Give the backend back. It is reset before anyone else gets it if it may carry state of this
+ * client that mypool does not track: always in session pooling; in transaction pooling when
+ * the client pinned it or leaves in the middle of a transaction. */
 static void release_backend(struct session *s)
 {
 	if (!s->be)
 		return;
 	struct backend *b = s->be;
 	s->be = NULL;
+	if (!transaction_pooling(s) || s->pins || (s->status & STATUS_IN_TRANS) || s->locked || s->trx_chars)
+		b->dirty = true;
 	buf_reset(&s->bin);
 	pool_release(s->t->w->pool, b);
 }
 
-/* Bring the backend to the client's session state; only what differs is sent. On a server
- * error the client gets it and -1 is returned. */
+/* Bring the backend to the client's session state in at most one statement (plus
+ * COM_INIT_DB and COM_SET_OPTION when those differ). On a server error the client gets it
+ * and -1 is returned. */
 static int sync_backend(struct session *s, uint8_t seq)
 {
 	struct backend *b = s->be;
@@ -550,14 +657,62 @@ static int sync_backend(struct session *s, uint8_t seq)
 		if (backend_select_db(b, s->schema) != 0)
 			goto fail;
 	} else if (!s->schema && b->schema) {
-		/* No statement unselects a database: a reset does not either, so a fresh
-		 * connection is the only way to DATABASE() = NULL. Rare: mark it for closing. */
-		b->broken = true;
-		snprintf(b->error, sizeof(b->error), "replaced to clear its default database");
-		return 1;
+		if (backend_clear_db(b) != 0)
+			goto fail;
 	}
-	if (b->charset != s->cur_charset && backend_set_charset(b, s->cur_charset) != 0)
-		goto fail;
+	struct buf sql;
+	buf_init(&sql, 0);
+	buf_put(&sql, "SET ", 4);
+	size_t n = 0;
+	if (b->charset != s->charset) {
+		char names[160];
+		int rc = backend_charset_names(b, s->charset, names, sizeof(names));
+		if (rc < 0) {
+			buf_free(&sql);
+			goto fail;
+		}
+		if (rc == 0) {
+			buf_put(&sql, "NAMES ", 6);
+			buf_put(&sql, names, strlen(names));
+			n++;
+		}
+	}
+	if (b->track) {
+		if (n)
+			buf_put(&sql, ", ", 2);
+		size_t k = varset_diff_sql(&b->vars, &s->vars, &sql);
+		if (k == 0 && n)
+			sql.len -= 2;
+		n += k;
+		if ((s->scan & SQL_LAST_INSERT_ID) && s->last_insert_id && s->lid_server != b->server_id) {
+			char lid[64];
+			int len = snprintf(lid, sizeof(lid), "%s@@session.last_insert_id=%llu", n ? ", " : "",
+					   (unsigned long long)s->last_insert_id);
+			buf_put(&sql, lid, (size_t)len);
+			n++;
+		}
+	}
+	if (n) {
+		int rc = sql.failed ? -1 : backend_query(b, (const char *)sql.data, sql.len);
+		if (rc != 0) {
+			buf_free(&sql);
+			goto fail;
+		}
+		/* What the backend has now: the client's variables, character set variables
+		 * excepted (those are described by b->charset, or unknown). */
+		b->charset = s->charset;
+		varset_clear(&b->vars);
+		for (size_t i = 0; i < s->vars.n; i++) {
+			const struct var *v = &s->vars.v[i];
+			if (is_charset_var((const uint8_t *)v->name, strlen(v->name)))
+				b->charset = 0;
+			else
+				varset_set(&b->vars, v->name, strlen(v->name), v->value, strlen(v->value));
+		}
+		if (s->last_insert_id)
+			s->lid_server = b->server_id;
+	}
+	buf_free(&sql);
 	if (b->multi_stmt != s->multi_stmt && backend_set_multi_statements(b, s->multi_stmt) != 0)
 		goto fail;
 	return 0;
@@ -571,10 +726,27 @@ fail:
 	return -1;
 }
 
+/* Transaction pooling: after each command, give the backend back unless something keeps it. */
+static void after_command(struct session *s)
+{
+	if (!s->be)
+		return;
+	if (s->be->broken) {
+		release_backend(s);
+		return;
+	}
+	if (!transaction_pooling(s))
+		return;
+	if (s->pins || (s->status & STATUS_IN_TRANS) || s->locked || s->trx_chars || s->hold_next)
+		return;
+	s->t->stats.releases++;
+	release_backend(s);
+}
+
 /* Attach a backend in the client's state. On failure the client has an error packet. */
 static int acquire_backend(struct session *s, uint8_t seq)
 {
-	for (int attempt = 0; attempt < 3; attempt++) {
+	for (;;) {
 		if (!s->be) {
 			enum pool_error pe;
 			char err[256];
@@ -599,15 +771,11 @@ static int acquire_backend(struct session *s, uint8_t seq)
 			}
 			log_debug("attached backend %u", s->be->server_id);
 		}
-		int rc = sync_backend(s, seq);
-		if (rc == 0)
+		if (sync_backend(s, seq) == 0)
 			return 0;
-		release_backend(s);
-		if (rc < 0)
-			return -1; /* the client has the error */
-		/* rc > 0: this backend cannot be brought to the client's state; take another. */
+		release_backend(s); /* the client has the error */
+		return -1;
 	}
-	send_err(s, seq, ER_MYPOOL_BACKEND_DOWN, "HY000", "mypool: backend unavailable: could not prepare a connection");
 	return -1;
 }
 
@@ -674,11 +842,31 @@ static int forward_command(struct session *s, const struct pkt *p, bool *too_lar
  * session must end (the client went away or the stream cannot be repaired). */
 static int relay_command(struct session *s, const struct pkt *p, uint8_t cmd, uint8_t opt)
 {
+	s->scan = 0;
+	s->hold_next = false;
+	if (cmd == COM_QUERY && p->len > 1) {
+		/* A command larger than the input buffer is scanned as far as it is buffered. */
+		size_t n = (p->whole ? p->len : buf_avail(&s->in) - PROTO_HEADER_LEN) - 1;
+		s->scan = sqlscan((const char *)p->data + 1, n);
+	}
 	if (acquire_backend(s, (uint8_t)(p->seq + 1)) != 0) {
 		return client_drop(s, p);
 	}
 	struct backend *b = s->be;
-	b->dirty = true;
+	if (s->scan & SQL_USER_VAR)
+		pin(s, PIN_USER_VAR);
+	if (s->scan & SQL_TEMP_TABLE)
+		pin(s, PIN_TEMP_TABLE);
+	if (s->scan & SQL_GET_LOCK)
+		pin(s, PIN_LOCK);
+	if (s->scan & SQL_CONNECTION_ID)
+		pin(s, PIN_CONNECTION_ID);
+	if (s->scan & SQL_PREPARE)
+		pin(s, PIN_PREPARE);
+	if (s->scan & SQL_LOCKING)
+		pin(s, PIN_TABLE_LOCK);
+	if (s->scan & SQL_CALC_FOUND_ROWS)
+		s->hold_next = true;
 	s->be_sent = false;
 	s->in_rows = false;
 	s->resp_err = false;
@@ -732,6 +920,8 @@ static int relay_command(struct session *s, const struct pkt *p, uint8_t cmd, ui
 	}
 	}
 
+	if (s->warnings)
+		s->hold_next = true; /* SHOW WARNINGS / GET DIAGNOSTICS must see them */
 	if (r == RELAY_DONE && !s->resp_err && cmd == COM_SET_OPTION)
 		s->multi_stmt = b->multi_stmt = opt == 0; /* MYSQL_OPTION_MULTI_STATEMENTS_ON is 0 */
 	if (r == RELAY_DONE && !s->resp_err && init_db) {
@@ -764,18 +954,20 @@ static int relay_command(struct session *s, const struct pkt *p, uint8_t cmd, ui
 	return 0;
 }
 
-/* COM_RESET_CONNECTION: the client's session state goes back to what it had after login. */
-static void reset_connection(struct session *s, uint8_t seq)
+/* The client's session state goes back to what it had right after login (COM_RESET_CONNECTION,
+ * and the start of COM_CHANGE_USER). The backend is reset before anyone else uses it. */
+static void forget_state(struct session *s)
 {
 	if (s->be) {
-		if (backend_reset(s->be) != 0)
-			log_backend_lost(s);
+		s->be->dirty = true;
 		release_backend(s);
 	}
-	s->cur_charset = s->charset;
+	varset_clear(&s->vars);
+	s->pins = 0;
+	s->hold_next = s->locked = s->trx_chars = false;
+	s->last_insert_id = 0;
 	s->multi_stmt = s->caps & CAP_MULTI_STATEMENTS;
 	s->status = STATUS_AUTOCOMMIT;
-	send_ok(s, seq);
 }
 
 static enum end_status command_loop(struct session *s)
@@ -821,7 +1013,8 @@ static enum end_status command_loop(struct session *s)
 			break;
 		case COM_RESET_CONNECTION:
 			client_consume(s, &p);
-			reset_connection(s, 1);
+			forget_state(s); /* the schema stays, as on the server */
+			send_ok(s, 1);
 			break;
 		case COM_QUERY:
 		case COM_INIT_DB:
@@ -840,9 +1033,7 @@ static enum end_status command_loop(struct session *s)
 			send_errf(s, 1, ER_UNKNOWN_COM, "08S01", "mypool: command %s is not supported", proto_cmd_name(cmd));
 			break;
 		}
-		/* Session pooling keeps the backend to the end; a broken one is replaced lazily. */
-		if (s->be && s->be->broken)
-			release_backend(s);
+		after_command(s);
 	}
 }
 
@@ -893,7 +1084,7 @@ static enum end_status authenticate(struct session *s)
 		return END_PROTOCOL;
 	}
 	s->caps = hr.caps & ((uint64_t)SERVER_CAPS);
-	s->charset = s->cur_charset = hr.charset ? hr.charset : DEFAULT_COLLATION;
+	s->charset = hr.charset ? hr.charset : DEFAULT_COLLATION;
 	s->multi_stmt = s->caps & CAP_MULTI_STATEMENTS;
 	memcpy(s->user, hr.user, hr.user_len);
 	s->user[hr.user_len] = 0;
@@ -939,13 +1130,15 @@ static enum end_status authenticate(struct session *s)
 		return END_AUTH_FAILED;
 	}
 	s->status = STATUS_AUTOCOMMIT;
-	if (s->schema) {
+	if (s->schema && !(transaction_pooling(s) && pool_schema_known(s->t->w->pool, s->schema))) {
 		/* Check the database now, as the server would at login. */
 		if (acquire_backend(s, seq) != 0) {
 			flush_out(s);
 			return END_AUTH_FAILED;
 		}
+		pool_schema_seen(s->t->w->pool, s->schema);
 	}
+	after_command(s);
 	send_ok(s, seq);
 	log_debug("logged in (caps 0x%llx, charset %u%s%s)", (unsigned long long)s->caps, s->charset,
 		  s->schema ? ", db " : "", s->schema ? s->schema : "");
@@ -1019,6 +1212,7 @@ static void session_free(void *arg)
 	buf_free(&s->out);
 	buf_free(&s->bin);
 	free(s->schema);
+	varset_free(&s->vars);
 	free(s);
 	worker_session_done(t);
 }
@@ -1039,6 +1233,7 @@ void session_start(struct worker_thread *t, int fd, uint32_t id)
 	buf_init(&s->in, 0);
 	buf_init(&s->out, 0);
 	buf_init(&s->bin, 0);
+	varset_init(&s->vars);
 	snprintf(s->ctx, sizeof(s->ctx), "s%u", id);
 	s->co = coro_create(s->cfg->coro_stack_size, session_main, s);
 	if (!s->co) {

@@ -13,6 +13,20 @@
 
 struct worker_thread;
 
+/* Why a client keeps its backend in transaction pooling until COM_RESET_CONNECTION,
+ * COM_CHANGE_USER or disconnect: session state that cannot be moved to another connection. */
+enum pin_reason {
+	PIN_USER_VAR,      /* user variables */
+	PIN_TEMP_TABLE,    /* temporary tables */
+	PIN_LOCK,          /* GET_LOCK() named locks */
+	PIN_CONNECTION_ID, /* CONNECTION_ID() was read: the id must stay the client's */
+	PIN_PREPARE,       /* SQL PREPARE */
+	PIN_TABLE_LOCK,    /* LOCK TABLES, FLUSH TABLES WITH READ LOCK, HANDLER, BACKUP LOCK */
+	PIN_STATE,         /* a state change the trackers report but cannot describe */
+	PIN_COUNT
+};
+const char *pin_reason_name(enum pin_reason r);
+
 /* Start a session for an accepted, non-blocking client fd on thread t (runs until it waits). */
 void session_start(struct worker_thread *t, int fd, uint32_t id);
 /* Graceful shutdown: sessions waiting for their next command close now, the others after the

@@ -28,6 +28,8 @@ struct worker_stats {
 	uint64_t bytes_in;  /* from clients */
 	uint64_t bytes_out; /* to clients */
 	uint64_t errors;
+	uint64_t pins[8];   /* clients pinned, by enum pin_reason */
+	uint64_t releases;  /* backends returned at a transaction boundary */
 };
 
 struct worker_thread {

@@ -1,0 +1,161 @@
+/* varset: session variables and the SET that restores them (see varset.h). */
+#include "autoconfig.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "varset.h"
+
+void varset_init(struct varset *vs) { memset(vs, 0, sizeof(*vs)); }
+
+void varset_clear(struct varset *vs)
+{
+	for (size_t i = 0; i < vs->n; i++) {
+		free(vs->v[i].name);
+		free(vs->v[i].value);
+	}
+	vs->n = 0;
+}
+
+void varset_free(struct varset *vs)
+{
+	varset_clear(vs);
+	free(vs->v);
+	varset_init(vs);
+}
+
+static struct var *find(const struct varset *vs, const char *name, size_t len)
+{
+	for (size_t i = 0; i < vs->n; i++)
+		if (strlen(vs->v[i].name) == len && strncasecmp(vs->v[i].name, name, len) == 0)
+			return &vs->v[i];
+	return NULL;
+}
+
+int varset_set(struct varset *vs, const char *name, size_t name_len, const char *value, size_t value_len)
+{
+	char *val = strndup(value, value_len);
+	if (!val)
+		return -1;
+	struct var *v = find(vs, name, name_len);
+	if (v) {
+		free(v->value);
+		v->value = val;
+		return 0;
+	}
+	if (vs->n == vs->cap) {
+		size_t cap = vs->cap ? vs->cap * 2 : 8;
+		struct var *nv = realloc(vs->v, cap * sizeof(*nv));
+		if (!nv) {
+			free(val);
+			return -1;
+		}
+		vs->v = nv;
+		vs->cap = cap;
+	}
+	char *nm = strndup(name, name_len);
+	if (!nm) {
+		free(val);
+		return -1;
+	}
+	for (char *p = nm; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	vs->v[vs->n].name = nm;
+	vs->v[vs->n].value = val;
+	vs->n++;
+	return 0;
+}
+
+const char *varset_get(const struct varset *vs, const char *name)
+{
+	struct var *v = find(vs, name, strlen(name));
+	return v ? v->value : NULL;
+}
+
+int varset_copy(struct varset *dst, const struct varset *src)
+{
+	varset_clear(dst);
+	for (size_t i = 0; i < src->n; i++)
+		if (varset_set(dst, src->v[i].name, strlen(src->v[i].name), src->v[i].value, strlen(src->v[i].value)) != 0)
+			return -1;
+	return 0;
+}
+
+bool varset_equal(const struct varset *a, const struct varset *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++) {
+		const char *v = varset_get(b, a->v[i].name);
+		if (!v || strcmp(v, a->v[i].value) != 0)
+			return false;
+	}
+	return true;
+}
+
+static bool is_number(const char *s)
+{
+	const char *p = s;
+	if (*p == '-')
+		p++;
+	if (!isdigit((unsigned char)*p))
+		return false;
+	while (isdigit((unsigned char)*p))
+		p++;
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char)*p))
+			return false;
+		while (isdigit((unsigned char)*p))
+			p++;
+	}
+	return *p == 0;
+}
+
+void varset_put_literal(struct buf *sql, const char *value)
+{
+	if (is_number(value)) {
+		buf_put(sql, value, strlen(value));
+		return;
+	}
+	/* A doubled quote works whatever sql_mode says about backslashes; a backslash itself
+	 * is doubled, which is right unless NO_BACKSLASH_ESCAPES is on (no variable the
+	 * trackers report has one in practice). */
+	buf_put_u8(sql, '\'');
+	for (const char *p = value; *p; p++) {
+		if (*p == '\'' || *p == '\\')
+			buf_put_u8(sql, (uint8_t)*p);
+		buf_put_u8(sql, (uint8_t)*p);
+	}
+	buf_put_u8(sql, '\'');
+}
+
+static void put_assign(struct buf *sql, size_t *count, const char *name, const char *value)
+{
+	if (*count)
+		buf_put(sql, ", ", 2);
+	buf_put(sql, "@@session.", 10);
+	buf_put(sql, name, strlen(name));
+	buf_put_u8(sql, '=');
+	if (value)
+		varset_put_literal(sql, value);
+	else
+		buf_put(sql, "DEFAULT", 7);
+	(*count)++;
+}
+
+size_t varset_diff_sql(const struct varset *have, const struct varset *want, struct buf *sql)
+{
+	size_t count = 0;
+	for (size_t i = 0; i < want->n; i++) {
+		const char *cur = varset_get(have, want->v[i].name);
+		if (!cur || strcmp(cur, want->v[i].value) != 0)
+			put_assign(sql, &count, want->v[i].name, want->v[i].value);
+	}
+	for (size_t i = 0; i < have->n; i++)
+		if (!varset_get(want, have->v[i].name))
+			put_assign(sql, &count, have->v[i].name, NULL);
+	return count;
+}

@@ -1,0 +1,42 @@
+/* varset: a set of session system variables (name -> value, as the server's session tracker
+ * reports them), and the SET statement that turns one set into another.
+ *
+ * A client's varset is what it has changed since login (its wish); a backend's varset is what
+ * has been changed on it since its connect or last reset (its state). Moving a backend from
+ * `have` to `want` sets every variable of `want` that differs and puts every other variable of
+ * `have` back to DEFAULT (the global value, which is what a fresh connection starts with).
+ * Pure: no I/O. */
+#ifndef MYPOOL_VARSET_H
+#define MYPOOL_VARSET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+
+struct var {
+	char *name;  /* lower case */
+	char *value;
+};
+
+struct varset {
+	struct var *v;
+	size_t n, cap;
+};
+
+void varset_init(struct varset *vs);
+void varset_free(struct varset *vs);
+void varset_clear(struct varset *vs);
+/* Set (or replace) name = value; the name is stored in lower case. 0, or -1 out of memory. */
+int varset_set(struct varset *vs, const char *name, size_t name_len, const char *value, size_t value_len);
+const char *varset_get(const struct varset *vs, const char *name);
+int varset_copy(struct varset *dst, const struct varset *src);
+bool varset_equal(const struct varset *a, const struct varset *b);
+
+/* Append to `sql` the comma-separated assignments ("a=DEFAULT", "b='x'", "c=5") that take a
+ * connection whose changed variables are `have` to `want`. Returns how many were appended. */
+size_t varset_diff_sql(const struct varset *have, const struct varset *want, struct buf *sql);
+/* Append one value as an SQL literal: numbers bare, everything else single-quoted. */
+void varset_put_literal(struct buf *sql, const char *value);
+
+#endif
