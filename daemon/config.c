@@ -96,10 +96,10 @@ static const struct key_def keys[] = {
 	{ "mypoold", "log_syslog", KT_BOOL, FIELD(log_syslog), "no",
 	  .choices = "yes|no", .reloadable = true,
 	  .doc = "Log to syslog instead of stderr." },
-	{ "mypoold", "pool_mode", KT_ENUM, FIELD(pool_mode), "session",
-	  .parse_enum = pool_mode_parse, .choices = "session|transaction", .reloadable = true,
-	  .doc = "session: a client keeps its server connection until it disconnects; transaction: only while "
-		 "a transaction is open (to become the default)." },
+	{ "mypoold", "pool_mode", KT_ENUM, FIELD(pool_mode), "transaction",
+	  .parse_enum = pool_mode_parse, .choices = "session|transaction", .reloadable = false,
+	  .doc = "transaction: a client holds a server connection only while a transaction or pinned state "
+		 "needs it; session: from its first statement until it disconnects." },
 	{ "mypoold", "pool_wait_timeout", KT_DURATION, FIELD(pool_wait_timeout_ms), "5s",
 	  .min = 1, .max = MS_PER_H, .reloadable = true,
 	  .doc = "How long a client waits for a free server connection before it gets an error." },

@@ -970,6 +970,89 @@ static void forget_state(struct session *s)
 	s->status = STATUS_AUTOCOMMIT;
 }
 
+/* Check the password of s->user: with the token the client sent for `plugin`, or after
+ * switching it to mysql_native_password if it started with another plugin. The packet that
+ * carried the token (p) is consumed. On success *seq is the sequence id to answer with. */
+static enum end_status auth_user(struct session *s, struct pkt *p, const uint8_t *plugin, size_t plugin_len,
+				 const uint8_t *auth, size_t auth_len, uint8_t *seq)
+{
+	uint8_t token[64];
+	size_t token_len = auth_len < sizeof(token) ? auth_len : sizeof(token);
+	memcpy(token, auth, token_len);
+	bool native = !plugin || (plugin_len == strlen(NATIVE_PLUGIN) && memcmp(plugin, NATIVE_PLUGIN, plugin_len) == 0);
+	client_consume(s, p);
+	if (!native && (s->caps & CAP_PLUGIN_AUTH)) {
+		uint8_t data[AUTH_SCRAMBLE_LEN + 1];
+		memcpy(data, s->scramble, AUTH_SCRAMBLE_LEN);
+		data[AUTH_SCRAMBLE_LEN] = 0;
+		proto_write_auth_switch(&s->out, *seq, NATIVE_PLUGIN, data, sizeof(data));
+		if (flush_out(s) != 0 || client_packet(s, p, HANDSHAKE_TIMEOUT_MS) != 0)
+			return END_CLIENT_GONE;
+		if (!p->whole || p->seq != (uint8_t)(*seq + 1) || p->len > sizeof(token)) {
+			send_err(s, (uint8_t)(*seq + 2), ER_HANDSHAKE, "08S01", "Bad handshake");
+			flush_out(s);
+			return END_PROTOCOL;
+		}
+		memcpy(token, p->data, p->len);
+		token_len = p->len;
+		*seq = (uint8_t)(p->seq + 1);
+		client_consume(s, p);
+	}
+	const struct config_user *u = config_find_user(s->cfg, s->user, strlen(s->user));
+	if (!u || !auth_native_verify(s->scramble, token, token_len, u->stage2, u->has_password)) {
+		log_info("access denied for user '%s'%s", s->user, u ? "" : " (unknown user)");
+		send_errf(s, *seq, ER_ACCESS_DENIED, "28000", "Access denied for user '%s'@'localhost' (using password: %s)",
+			  s->user, token_len ? "YES" : "NO");
+		flush_out(s);
+		return END_AUTH_FAILED;
+	}
+	return END_QUIT; /* = no error */
+}
+
+/* The database named at login or in COM_CHANGE_USER must exist, as the server would check. */
+static int check_schema(struct session *s, uint8_t seq)
+{
+	if (!s->schema || (transaction_pooling(s) && pool_schema_known(s->t->w->pool, s->schema)))
+		return 0;
+	if (acquire_backend(s, seq) != 0)
+		return -1;
+	pool_schema_seen(s->t->w->pool, s->schema);
+	return 0;
+}
+
+/* COM_CHANGE_USER: a new login on the same connection. All session state is dropped. */
+static enum end_status change_user(struct session *s, struct pkt *p)
+{
+	struct proto_change_user cu;
+	if (!p->whole || proto_parse_change_user(p->data, p->len, s->caps, &cu) != 0 || cu.user_len >= sizeof(s->user) ||
+	    cu.user_len == 0) {
+		log_info("malformed COM_CHANGE_USER");
+		send_err(s, 1, ER_HANDSHAKE, "08S01", "Bad handshake");
+		flush_out(s);
+		return END_PROTOCOL;
+	}
+	forget_state(s);
+	free(s->schema);
+	s->schema = cu.db && cu.db_len ? strndup((const char *)cu.db, cu.db_len) : NULL;
+	memcpy(s->user, cu.user, cu.user_len);
+	s->user[cu.user_len] = 0;
+	snprintf(s->ctx, sizeof(s->ctx), "s%u %s", s->id, s->user);
+	if (cu.has_charset && cu.charset && cu.charset < 256)
+		s->charset = (uint8_t)cu.charset;
+	uint8_t seq = 1;
+	enum end_status st = auth_user(s, p, cu.plugin, cu.plugin_len, cu.auth, cu.auth_len, &seq);
+	if (st != END_QUIT)
+		return st;
+	if (check_schema(s, seq) != 0) {
+		flush_out(s);
+		return END_AUTH_FAILED;
+	}
+	after_command(s);
+	send_ok(s, seq);
+	log_debug("changed user");
+	return END_QUIT;
+}
+
 static enum end_status command_loop(struct session *s)
 {
 	long idle_timeout = s->cfg->client_idle_timeout_ms ? (long)s->cfg->client_idle_timeout_ms : -1;
@@ -1011,6 +1094,12 @@ static enum end_status command_loop(struct session *s)
 			client_consume(s, &p);
 			send_ok(s, 1);
 			break;
+		case COM_CHANGE_USER: {
+			enum end_status st = change_user(s, &p);
+			if (st != END_QUIT)
+				return st;
+			break;
+		}
 		case COM_RESET_CONNECTION:
 			client_consume(s, &p);
 			forget_state(s); /* the schema stays, as on the server */
@@ -1092,51 +1181,14 @@ static enum end_status authenticate(struct session *s)
 	if (hr.db && hr.db_len > 0)
 		s->schema = strndup((const char *)hr.db, hr.db_len);
 
-	/* Answer to the token we got, or switch the client to mysql_native_password. */
 	uint8_t seq = 2;
-	const uint8_t *token = hr.auth;
-	size_t token_len = hr.auth_len;
-	uint8_t token_buf[64];
-	bool native = !hr.plugin || (hr.plugin_len == strlen(NATIVE_PLUGIN) &&
-				     memcmp(hr.plugin, NATIVE_PLUGIN, hr.plugin_len) == 0);
-	if (!native && (s->caps & CAP_PLUGIN_AUTH)) {
-		client_consume(s, &p);
-		uint8_t data[AUTH_SCRAMBLE_LEN + 1];
-		memcpy(data, s->scramble, AUTH_SCRAMBLE_LEN);
-		data[AUTH_SCRAMBLE_LEN] = 0;
-		proto_write_auth_switch(&s->out, seq, NATIVE_PLUGIN, data, sizeof(data));
-		if (flush_out(s) != 0)
-			return END_CLIENT_GONE;
-		if (client_packet(s, &p, HANDSHAKE_TIMEOUT_MS) != 0)
-			return END_CLIENT_GONE;
-		if (!p.whole || p.seq != seq + 1 || p.len > sizeof(token_buf)) {
-			send_err(s, (uint8_t)(seq + 2), ER_HANDSHAKE, "08S01", "Bad handshake");
-			flush_out(s);
-			return END_PROTOCOL;
-		}
-		memcpy(token_buf, p.data, p.len);
-		token = token_buf;
-		token_len = p.len;
-		seq = (uint8_t)(p.seq + 1);
-	}
-	client_consume(s, &p);
-
-	const struct config_user *u = config_find_user(s->cfg, s->user, strlen(s->user));
-	if (!u || !auth_native_verify(s->scramble, token, token_len, u->stage2, u->has_password)) {
-		log_info("access denied for user '%s'%s", s->user, u ? "" : " (unknown user)");
-		send_errf(s, seq, ER_ACCESS_DENIED, "28000", "Access denied for user '%s'@'localhost' (using password: %s)",
-			  s->user, token_len ? "YES" : "NO");
+	enum end_status st = auth_user(s, &p, hr.plugin, hr.plugin_len, hr.auth, hr.auth_len, &seq);
+	if (st != END_QUIT)
+		return st;
+	s->status = STATUS_AUTOCOMMIT;
+	if (check_schema(s, seq) != 0) {
 		flush_out(s);
 		return END_AUTH_FAILED;
-	}
-	s->status = STATUS_AUTOCOMMIT;
-	if (s->schema && !(transaction_pooling(s) && pool_schema_known(s->t->w->pool, s->schema))) {
-		/* Check the database now, as the server would at login. */
-		if (acquire_backend(s, seq) != 0) {
-			flush_out(s);
-			return END_AUTH_FAILED;
-		}
-		pool_schema_seen(s->t->w->pool, s->schema);
 	}
 	after_command(s);
 	send_ok(s, seq);

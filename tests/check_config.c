@@ -225,7 +225,7 @@ START_TEST(key_table)
 {
 	const struct config_key_info *k;
 	size_t n = config_keys(&k);
-	const char *fixed[] = { "listen", "socket_mode", "listen_tcp", "threads", "coro_stack_size" };
+	const char *fixed[] = { "listen", "socket_mode", "listen_tcp", "threads", "coro_stack_size", "pool_mode" };
 	for (size_t i = 0; i < n; i++) {
 		bool is_fixed = false;
 		for (size_t j = 0; j < sizeof(fixed) / sizeof(fixed[0]); j++)
@@ -259,7 +259,7 @@ START_TEST(defaults_applied)
 	ck_assert_uint_eq(c->threads, 0);
 	ck_assert_int_eq(c->log_level, LL_INFO);
 	ck_assert(!c->log_syslog);
-	ck_assert_int_eq(c->pool_mode, POOL_SESSION);
+	ck_assert_int_eq(c->pool_mode, POOL_TRANSACTION);
 	ck_assert_uint_eq(c->pool_wait_timeout_ms, 5000);
 	ck_assert_uint_eq(c->shutdown_timeout_ms, 30000);
 	ck_assert_uint_eq(c->max_client_conn, 10000);
