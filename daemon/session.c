@@ -17,88 +17,10 @@
 #include "log.h"
 #include "pool.h"
 #include "proto.h"
-#include "session.h"
+#include "session_priv.h"
 #include "sqlscan.h"
 #include "varset.h"
 #include "worker.h"
-
-/* What mypool offers clients: the protocol it relays faithfully. Not offered: SSL, compression,
- * LOCAL INFILE, session tracking and DEPRECATE_EOF toward clients (not implemented yet). Bit 0
- * is set, so clients do not send MariaDB extended capabilities. */
-#define SERVER_CAPS                                                                                   \
-	(CAP_LONG_PASSWORD | CAP_FOUND_ROWS | CAP_LONG_FLAG | CAP_CONNECT_WITH_DB | CAP_PROTOCOL_41 |  \
-	 CAP_INTERACTIVE | CAP_TRANSACTIONS | CAP_SECURE_CONNECTION | CAP_MULTI_STATEMENTS |           \
-	 CAP_MULTI_RESULTS | CAP_PS_MULTI_RESULTS | CAP_PLUGIN_AUTH | CAP_CONNECT_ATTRS |              \
-	 CAP_PLUGIN_AUTH_LENENC_DATA | CAP_IGNORE_SIGPIPE)
-#define DEFAULT_COLLATION 45 /* utf8mb4_general_ci */
-#define HANDSHAKE_TIMEOUT_MS 10000
-#define NATIVE_PLUGIN "mysql_native_password"
-
-/* Buffers: client input is buffered whole up to CLIENT_WHOLE_MAX per packet (larger packets are
- * streamed to the backend); backend packets up to BACKEND_WHOLE_MAX are buffered whole when
- * they must be inspected, rows are streamed; output is written out past OUT_HIGH_WATER. */
-#define CLIENT_WHOLE_MAX (1u << 20)
-#define BACKEND_READ_CHUNK (64u << 10)
-#define BACKEND_WHOLE_MAX (1u << 20)
-#define OUT_HIGH_WATER (64u << 10)
-
-/* mypool's own error codes (documented in docs/errors.md). */
-#define ER_MYPOOL_POOL_TIMEOUT 9001
-#define ER_MYPOOL_BACKEND_DOWN 9002
-#define ER_MYPOOL_BACKEND_LOST 9003
-#define ER_MYPOOL_SHUTDOWN 1053
-#define ER_UNKNOWN_COM 1047
-#define ER_ACCESS_DENIED 1045
-#define ER_HANDSHAKE 1043
-#define ER_NET_PACKET_TOO_LARGE 1153
-#define ER_NET_PACKETS_OUT_OF_ORDER 1156
-
-enum phase { PH_HANDSHAKE, PH_IDLE, PH_ACTIVE, PH_WAITING };
-
-/* How a session ends; session_close() decides the log line and the backend's fate from it. */
-enum end_status {
-	END_QUIT,          /* COM_QUIT */
-	END_CLIENT_GONE,   /* EOF or error on the client socket */
-	END_AUTH_FAILED,
-	END_PROTOCOL,      /* malformed input from the client */
-	END_DRAINED,       /* graceful shutdown */
-	END_INTERNAL,      /* out of memory and the like */
-};
-
-struct session {
-	struct session *prev, *next; /* the thread's list */
-	struct worker_thread *t;
-	const struct config *cfg;
-	struct coro *co;
-	int fd;
-	uint32_t id;
-	enum phase phase;
-	bool drain;
-	uint64_t caps;         /* effective capabilities (client's & ours) */
-	uint8_t charset;       /* collation id from the handshake */
-	bool multi_stmt;
-	char *schema;          /* the client's default database, NULL = none */
-	uint16_t status;       /* last server status relayed */
-	struct backend *be;
-	bool be_sent;          /* the current response has started reaching the client */
-	bool in_rows;          /* relaying rows: an ERR may replace the next row */
-	bool resp_err;         /* the last response was an ERR packet */
-	uint8_t last_seq;      /* sequence id of the last packet sent to the client */
-	/* Transaction pooling: the client's session state, applied to whichever backend it gets. */
-	struct varset vars;     /* system variables it changed (from the session trackers) */
-	unsigned pins;          /* 1 << enum pin_reason: keep the backend until reset/disconnect */
-	bool hold_next;         /* keep the backend for the next command too */
-	bool locked;            /* LOCK TABLES in effect (transaction state 'L') */
-	bool trx_chars;         /* SET TRANSACTION ... waits for the next transaction */
-	uint64_t last_insert_id;
-	uint32_t lid_server;    /* the backend connection that produced last_insert_id */
-	uint16_t warnings;      /* of the last response */
-	unsigned scan;          /* sqlscan flags of the command being run */
-	uint8_t scramble[AUTH_SCRAMBLE_LEN];
-	char user[81];
-	struct buf in, out, bin;
-	char ctx[128];
-};
 
 const char *pin_reason_name(enum pin_reason r)
 {
@@ -142,215 +64,6 @@ static const char *end_status_name(enum end_status e)
 	return "?";
 }
 
-/* ---- client output ---- */
-
-static int flush_out(struct session *s)
-{
-	if (buf_avail(&s->out) == 0)
-		return 0;
-	if (s->out.failed)
-		return -1;
-	size_t n = buf_avail(&s->out);
-	int rc = io_write_all(s->fd, buf_head(&s->out), n, -1);
-	s->t->stats.bytes_out += n;
-	buf_reset(&s->out);
-	return rc;
-}
-
-/* Write out once past the high watermark: the backpressure point. */
-static int maybe_flush(struct session *s)
-{
-	return buf_avail(&s->out) >= OUT_HIGH_WATER ? flush_out(s) : 0;
-}
-
-static void send_err(struct session *s, uint8_t seq, uint16_t code, const char *state, const char *msg)
-{
-	proto_write_err(&s->out, seq, code, state, msg);
-	s->last_seq = seq;
-}
-
-static void send_errf(struct session *s, uint8_t seq, uint16_t code, const char *state, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-static void send_errf(struct session *s, uint8_t seq, uint16_t code, const char *state, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	send_err(s, seq, code, state, msg);
-}
-
-static void send_ok(struct session *s, uint8_t seq)
-{
-	struct proto_ok ok = { .status = s->status };
-	proto_write_ok(&s->out, seq, s->caps, &ok);
-	s->last_seq = seq;
-}
-
-/* ---- client input ---- */
-
-struct pkt {
-	uint32_t len;
-	uint8_t seq;
-	bool whole;    /* payload is in s->in right after the header */
-	uint8_t *data; /* payload if whole, else the first buffered bytes */
-};
-
-/* Make at least n bytes available in s->in. 0, or -1 (client gone, timeout, woken). */
-static int client_fill(struct session *s, size_t n, long timeout_ms)
-{
-	while (buf_avail(&s->in) < n) {
-		size_t want = n - buf_avail(&s->in);
-		if (want < 16384)
-			want = 16384;
-		uint8_t *p = buf_reserve(&s->in, want);
-		if (!p)
-			return -1;
-		ssize_t r = io_read(s->fd, p, buf_room(&s->in), timeout_ms);
-		if (r <= 0)
-			return -1;
-		s->in.len += (size_t)r;
-		s->t->stats.bytes_in += (uint64_t)r;
-	}
-	return 0;
-}
-
-/* Read the next packet header and, if it fits, its whole payload. */
-static int client_packet(struct session *s, struct pkt *p, long timeout_ms)
-{
-	if (client_fill(s, PROTO_HEADER_LEN, timeout_ms) != 0)
-		return -1;
-	uint8_t *h = buf_head(&s->in);
-	p->len = proto_hdr_len(h);
-	p->seq = proto_hdr_seq(h);
-	p->whole = p->len <= CLIENT_WHOLE_MAX;
-	size_t want = PROTO_HEADER_LEN + (p->whole ? p->len : 1);
-	if (client_fill(s, want, timeout_ms) != 0)
-		return -1;
-	p->data = buf_head(&s->in) + PROTO_HEADER_LEN;
-	return 0;
-}
-
-/* Drop the current packet from s->in (whole packets only). */
-static void client_consume(struct session *s, const struct pkt *p)
-{
-	buf_consume(&s->in, PROTO_HEADER_LEN + p->len);
-}
-
-/* Read and throw away `n` more payload bytes of a large packet whose header is consumed. */
-static int client_discard(struct session *s, size_t n)
-{
-	while (n > 0) {
-		if (buf_avail(&s->in) == 0 && client_fill(s, 1, -1) != 0)
-			return -1;
-		size_t k = buf_avail(&s->in) < n ? buf_avail(&s->in) : n;
-		buf_consume(&s->in, k);
-		n -= k;
-	}
-	return 0;
-}
-
-/* Drop the current packet, streaming away the payload of a large one. */
-static int client_drop(struct session *s, const struct pkt *p)
-{
-	if (p->whole) {
-		client_consume(s, p);
-		return 0;
-	}
-	buf_consume(&s->in, PROTO_HEADER_LEN);
-	return client_discard(s, p->len);
-}
-
-/* ---- backend input ---- */
-
-/* Make at least n bytes available in s->bin. 0, or -1 (backend gone: s->be->broken set). */
-static int be_fill(struct session *s, size_t n)
-{
-	while (buf_avail(&s->bin) < n) {
-		size_t want = n - buf_avail(&s->bin);
-		if (want < BACKEND_READ_CHUNK)
-			want = BACKEND_READ_CHUNK;
-		uint8_t *p = buf_reserve(&s->bin, want);
-		if (!p) {
-			s->be->broken = true;
-			return -1;
-		}
-		ssize_t r = io_read(s->be->fd, p, buf_room(&s->bin), -1);
-		if (r <= 0) {
-			snprintf(s->be->error, sizeof(s->be->error), "%s",
-				 r == 0 ? "server closed the connection" : strerror(errno));
-			s->be->broken = true;
-			return -1;
-		}
-		s->bin.len += (size_t)r;
-	}
-	return 0;
-}
-
-static int be_write(struct session *s, const void *p, size_t n)
-{
-	if (io_write_all(s->be->fd, p, n, -1) != 0) {
-		snprintf(s->be->error, sizeof(s->be->error), "write: %s", strerror(errno));
-		s->be->broken = true;
-		return -1;
-	}
-	return 0;
-}
-
-/* ---- relaying a response ---- */
-
-enum relay {
-	RELAY_DONE = 0,
-	RELAY_CLIENT_GONE = -1,  /* the client went away: the backend may hold pending data */
-	RELAY_BACKEND_GONE = -2, /* the backend failed */
-};
-
-/* Copy the packet at the head of s->bin (header included, `len` payload bytes) to the client,
- * streaming it if it is larger than what is buffered. */
-static enum relay pass_packet(struct session *s, uint32_t len)
-{
-	size_t left = PROTO_HEADER_LEN + (size_t)len;
-	s->last_seq = proto_hdr_seq(buf_head(&s->bin));
-	s->be_sent = true;
-	while (left > 0) {
-		if (buf_avail(&s->bin) == 0 && be_fill(s, 1) != 0)
-			return RELAY_BACKEND_GONE;
-		size_t k = buf_avail(&s->bin) < left ? buf_avail(&s->bin) : left;
-		buf_put(&s->out, buf_head(&s->bin), k);
-		buf_consume(&s->bin, k);
-		left -= k;
-		if (maybe_flush(s) != 0)
-			return RELAY_CLIENT_GONE;
-	}
-	return RELAY_DONE;
-}
-
-/* Make the next backend packet's header and at most `need` payload bytes available. */
-static int be_packet(struct session *s, uint32_t *len, size_t need)
-{
-	if (be_fill(s, PROTO_HEADER_LEN) != 0)
-		return -1;
-	*len = proto_hdr_len(buf_head(&s->bin));
-	if (need > *len)
-		need = *len;
-	return be_fill(s, PROTO_HEADER_LEN + need);
-}
-
-/* The next packet must be inspected whole (OK, ERR, EOF, column definitions...). */
-static int be_packet_whole(struct session *s, uint32_t *len)
-{
-	if (be_fill(s, PROTO_HEADER_LEN) != 0)
-		return -1;
-	*len = proto_hdr_len(buf_head(&s->bin));
-	if (*len > BACKEND_WHOLE_MAX) {
-		snprintf(s->be->error, sizeof(s->be->error), "unexpected %u-byte packet", *len);
-		s->be->broken = true;
-		return -1;
-	}
-	return be_fill(s, PROTO_HEADER_LEN + *len);
-}
-
 static bool is_charset_var(const uint8_t *name, size_t n)
 {
 	static const char *const names[] = { "character_set_client", "character_set_connection",
@@ -363,7 +76,7 @@ static bool is_charset_var(const uint8_t *name, size_t n)
 
 /* What the server's session trackers say changed: restorable state follows the client
  * (schema, system variables), the rest pins it to this backend. */
-static void track_state(struct session *s, const struct proto_ok *ok)
+void session_track_state(struct session *s, const struct proto_ok *ok)
 {
 	if (!ok->session || !(ok->status & STATUS_SESSION_STATE_CHANGED))
 		return;
@@ -419,210 +132,6 @@ static void track_state(struct session *s, const struct proto_ok *ok)
 	 * prepared statements... none of which can be moved to another connection. */
 	if (state_change && !explained)
 		pin(s, PIN_STATE);
-}
-
-/* An OK packet from the backend, re-encoded for the client's capabilities (the backend has
- * session tracking, the client may not). */
-static enum relay relay_ok(struct session *s, uint32_t len, uint16_t *status)
-{
-	const uint8_t *p = buf_head(&s->bin) + PROTO_HEADER_LEN;
-	uint8_t seq = proto_hdr_seq(buf_head(&s->bin));
-	struct proto_ok ok;
-	if (proto_parse_ok(p, len, s->be->caps, &ok) != 0) {
-		snprintf(s->be->error, sizeof(s->be->error), "malformed OK packet");
-		s->be->broken = true;
-		return RELAY_BACKEND_GONE;
-	}
-	track_state(s, &ok);
-	*status = ok.status;
-	s->warnings = ok.warnings;
-	if (ok.insert_id) {
-		s->last_insert_id = ok.insert_id;
-		s->lid_server = s->be->server_id;
-	}
-	ok.session = NULL;
-	ok.session_len = 0;
-	ok.status &= (uint16_t)~STATUS_SESSION_STATE_CHANGED;
-	proto_write_ok(&s->out, seq, s->caps, &ok);
-	s->last_seq = seq;
-	s->be_sent = true;
-	buf_consume(&s->bin, PROTO_HEADER_LEN + len);
-	return maybe_flush(s) ? RELAY_CLIENT_GONE : RELAY_DONE;
-}
-
-/* A column definition, without MariaDB's extended metadata if the client did not ask for it. */
-static enum relay relay_column(struct session *s, uint32_t len, bool field_list)
-{
-	bool be_ext = s->be->caps & MARIADB_CAP_EXTENDED_METADATA;
-	bool cl_ext = s->caps & MARIADB_CAP_EXTENDED_METADATA;
-	if (be_ext == cl_ext)
-		return pass_packet(s, len);
-	if (be_packet_whole(s, &len) != 0)
-		return RELAY_BACKEND_GONE;
-	const uint8_t *p = buf_head(&s->bin) + PROTO_HEADER_LEN;
-	uint8_t seq = proto_hdr_seq(buf_head(&s->bin));
-	struct proto_column col;
-	if (proto_parse_column(p, len, be_ext, field_list, &col) != 0) {
-		snprintf(s->be->error, sizeof(s->be->error), "malformed column definition");
-		s->be->broken = true;
-		return RELAY_BACKEND_GONE;
-	}
-	proto_write_column(&s->out, seq, &col, cl_ext, field_list);
-	s->last_seq = seq;
-	s->be_sent = true;
-	buf_consume(&s->bin, PROTO_HEADER_LEN + len);
-	return maybe_flush(s) ? RELAY_CLIENT_GONE : RELAY_DONE;
-}
-
-/* Rows until EOF or ERR. Runs of complete row packets are copied in one go. */
-static enum relay relay_rows(struct session *s, uint16_t *status, bool *done)
-{
-	bool cont = false; /* the previous packet was 0xffffff bytes: this one continues it */
-	s->in_rows = true;
-	for (;;) {
-		size_t avail = buf_avail(&s->bin), scan = 0, last_hdr = 0;
-		const uint8_t *h = buf_head(&s->bin);
-		while (scan + PROTO_HEADER_LEN < avail) {
-			uint32_t len = proto_hdr_len(h + scan);
-			if (scan + PROTO_HEADER_LEN + len > avail)
-				break;
-			uint8_t first = len ? h[scan + PROTO_HEADER_LEN] : 0;
-			if (!cont && len > 0 && (first == 0xff || (first == 0xfe && len < 9)))
-				break;
-			cont = len == PROTO_MAX_PAYLOAD;
-			last_hdr = scan;
-			scan += PROTO_HEADER_LEN + len;
-		}
-		if (scan > 0) {
-			s->last_seq = proto_hdr_seq(h + last_hdr);
-			buf_put(&s->out, h, scan);
-			buf_consume(&s->bin, scan);
-			s->be_sent = true;
-			if (maybe_flush(s) != 0)
-				return RELAY_CLIENT_GONE;
-			continue;
-		}
-		uint32_t len;
-		if (be_packet(s, &len, 1) != 0)
-			return RELAY_BACKEND_GONE;
-		const uint8_t *p = buf_head(&s->bin) + PROTO_HEADER_LEN;
-		if (!cont && len > 0 && p[0] == 0xfe && len < 9) {
-			if (be_packet_whole(s, &len) != 0)
-				return RELAY_BACKEND_GONE;
-			struct proto_eof eof;
-			if (proto_parse_eof(buf_head(&s->bin) + PROTO_HEADER_LEN, len, &eof) == 0) {
-				*status = eof.status;
-				s->warnings = eof.warnings;
-				/* The details of a change flagged in an EOF arrive with the next OK:
-				 * keep the backend until then. */
-				if (eof.status & STATUS_SESSION_STATE_CHANGED)
-					s->hold_next = true;
-			}
-			s->in_rows = false;
-			*done = !(*status & STATUS_MORE_RESULTS);
-			return pass_packet(s, len);
-		}
-		if (!cont && len > 0 && p[0] == 0xff) {
-			s->in_rows = false;
-			*done = true;
-			if (be_packet_whole(s, &len) != 0)
-				return RELAY_BACKEND_GONE;
-			return pass_packet(s, len);
-		}
-		/* A row larger than what is buffered: stream it. */
-		cont = len == PROTO_MAX_PAYLOAD;
-		enum relay r = pass_packet(s, len);
-		if (r != RELAY_DONE)
-			return r;
-	}
-}
-
-/* One result of a COM_QUERY (or the reply to a simple command): OK, ERR, or a result set. */
-static enum relay relay_result(struct session *s, bool *done)
-{
-	uint32_t len;
-	if (be_packet_whole(s, &len) != 0)
-		return RELAY_BACKEND_GONE;
-	const uint8_t *p = buf_head(&s->bin) + PROTO_HEADER_LEN;
-	*done = true;
-	if (len == 0) {
-		snprintf(s->be->error, sizeof(s->be->error), "empty response packet");
-		s->be->broken = true;
-		return RELAY_BACKEND_GONE;
-	}
-	switch (p[0]) {
-	case 0x00: {
-		uint16_t st = 0;
-		enum relay r = relay_ok(s, len, &st);
-		s->status = st;
-		*done = !(st & STATUS_MORE_RESULTS);
-		return r;
-	}
-	case 0xff:
-		s->resp_err = true;
-		s->warnings = 1; /* the error is in the diagnostics area */
-		return pass_packet(s, len);
-	case 0xfb:
-		/* LOCAL INFILE request: mypool connects without CLIENT_LOCAL_FILES, so a server
-		 * that asks anyway is out of step with us. */
-		snprintf(s->be->error, sizeof(s->be->error), "unexpected LOCAL INFILE request");
-		s->be->broken = true;
-		return RELAY_BACKEND_GONE;
-	default:
-		break;
-	}
-	if (proto_is_eof(p, len)) {
-		struct proto_eof eof;
-		if (proto_parse_eof(p, len, &eof) == 0)
-			s->status = eof.status;
-		return pass_packet(s, len);
-	}
-	/* A result set: column count, column definitions, EOF, rows, EOF. */
-	struct rd r = rd_make(p, len);
-	uint64_t ncols = rd_lenenc(&r, NULL);
-	if (r.failed || ncols == 0) {
-		snprintf(s->be->error, sizeof(s->be->error), "malformed result set header");
-		s->be->broken = true;
-		return RELAY_BACKEND_GONE;
-	}
-	enum relay rr = pass_packet(s, len);
-	for (uint64_t i = 0; i < ncols && rr == RELAY_DONE; i++) {
-		if (be_packet(s, &len, 0) != 0)
-			return RELAY_BACKEND_GONE;
-		rr = relay_column(s, len, false);
-	}
-	if (rr != RELAY_DONE)
-		return rr;
-	if (!(s->be->caps & CAP_DEPRECATE_EOF)) {
-		if (be_packet_whole(s, &len) != 0)
-			return RELAY_BACKEND_GONE;
-		rr = pass_packet(s, len);
-		if (rr != RELAY_DONE)
-			return rr;
-	}
-	uint16_t st = s->status;
-	rr = relay_rows(s, &st, done);
-	s->status = st;
-	return rr;
-}
-
-/* COM_FIELD_LIST: column definitions (with defaults) until EOF, or ERR. */
-static enum relay relay_field_list(struct session *s)
-{
-	for (;;) {
-		uint32_t len;
-		if (be_packet(s, &len, 1) != 0)
-			return RELAY_BACKEND_GONE;
-		const uint8_t *p = buf_head(&s->bin) + PROTO_HEADER_LEN;
-		if (len > 0 && (p[0] == 0xff || proto_is_eof(p, len))) {
-			if (be_packet_whole(s, &len) != 0)
-				return RELAY_BACKEND_GONE;
-			return pass_packet(s, len);
-		}
-		enum relay r = relay_column(s, len, true);
-		if (r != RELAY_DONE)
-			return r;
-	}
 }
 
 /* ---- backends ---- */
@@ -719,9 +228,9 @@ static int sync_backend(struct session *s, uint8_t seq)
 fail:
 	if (b->broken) {
 		log_backend_lost(s);
-		send_errf(s, seq, ER_MYPOOL_BACKEND_LOST, "08S01", "mypool: lost connection to backend: %s", b->error);
+		relay_send_errf(s, seq, ER_MYPOOL_BACKEND_LOST, "08S01", "mypool: lost connection to backend: %s", b->error);
 	} else {
-		send_err(s, seq, (uint16_t)backend_errno(b), backend_sqlstate(b), backend_error(b));
+		relay_send_err(s, seq, (uint16_t)backend_errno(b), backend_sqlstate(b), backend_error(b));
 	}
 	return -1;
 }
@@ -756,14 +265,14 @@ static int acquire_backend(struct session *s, uint8_t seq)
 			if (!s->be) {
 				switch (pe) {
 				case POOL_TIMEOUT:
-					send_errf(s, seq, ER_MYPOOL_POOL_TIMEOUT, "HY000", "mypool: %s", err);
+					relay_send_errf(s, seq, ER_MYPOOL_POOL_TIMEOUT, "HY000", "mypool: %s", err);
 					break;
 				case POOL_SHUTDOWN:
-					send_err(s, seq, ER_MYPOOL_SHUTDOWN, "08S01", "mypool: server shutdown in progress");
+					relay_send_err(s, seq, ER_MYPOOL_SHUTDOWN, "08S01", "mypool: server shutdown in progress");
 					break;
 				case POOL_UNAVAILABLE:
 				case POOL_OK:
-					send_errf(s, seq, ER_MYPOOL_BACKEND_DOWN, "HY000", "mypool: backend unavailable: %s", err);
+					relay_send_errf(s, seq, ER_MYPOOL_BACKEND_DOWN, "HY000", "mypool: backend unavailable: %s", err);
 					break;
 				}
 				s->t->stats.errors++;
@@ -781,62 +290,6 @@ static int acquire_backend(struct session *s, uint8_t seq)
 
 /* ---- commands ---- */
 
-/* Forward the client's command (its packet is at the head of s->in) to the backend; large
- * commands are streamed, continuation packets included. */
-static int forward_command(struct session *s, const struct pkt *p, bool *too_large)
-{
-	*too_large = false;
-	size_t total = p->len;
-	if (p->whole) {
-		if (be_write(s, buf_head(&s->in), PROTO_HEADER_LEN + p->len) != 0)
-			return -1;
-		client_consume(s, p);
-		if (p->len < PROTO_MAX_PAYLOAD)
-			return 0;
-	} else {
-		/* Stream: header and what is buffered, then the rest as it arrives. */
-		size_t left = PROTO_HEADER_LEN + p->len;
-		while (left > 0) {
-			if (buf_avail(&s->in) == 0 && client_fill(s, 1, -1) != 0)
-				return -2;
-			size_t k = buf_avail(&s->in) < left ? buf_avail(&s->in) : left;
-			if (be_write(s, buf_head(&s->in), k) != 0)
-				return -1;
-			buf_consume(&s->in, k);
-			left -= k;
-		}
-		if (p->len < PROTO_MAX_PAYLOAD)
-			return 0;
-	}
-	/* Continuation packets until one shorter than 0xffffff. */
-	for (;;) {
-		if (client_fill(s, PROTO_HEADER_LEN, -1) != 0)
-			return -2;
-		uint32_t len = proto_hdr_len(buf_head(&s->in));
-		total += len;
-		if (total > s->cfg->max_allowed_packet) {
-			*too_large = true;
-			buf_consume(&s->in, PROTO_HEADER_LEN);
-			if (client_discard(s, len) != 0)
-				return -2;
-			s->be->broken = true;
-			snprintf(s->be->error, sizeof(s->be->error), "client command exceeded max_allowed_packet");
-			return -1;
-		}
-		size_t left = PROTO_HEADER_LEN + len;
-		while (left > 0) {
-			if (buf_avail(&s->in) == 0 && client_fill(s, 1, -1) != 0)
-				return -2;
-			size_t k = buf_avail(&s->in) < left ? buf_avail(&s->in) : left;
-			if (be_write(s, buf_head(&s->in), k) != 0)
-				return -1;
-			buf_consume(&s->in, k);
-			left -= k;
-		}
-		if (len < PROTO_MAX_PAYLOAD)
-			return 0;
-	}
-}
 
 /* Relay one command to the backend and its response to the client. Returns 0, or -1 if the
  * session must end (the client went away or the stream cannot be repaired). */
@@ -850,7 +303,7 @@ static int relay_command(struct session *s, const struct pkt *p, uint8_t cmd, ui
 		s->scan = sqlscan((const char *)p->data + 1, n);
 	}
 	if (acquire_backend(s, (uint8_t)(p->seq + 1)) != 0) {
-		return client_drop(s, p);
+		return relay_client_drop(s, p);
 	}
 	struct backend *b = s->be;
 	if (s->scan & SQL_USER_VAR)
@@ -874,7 +327,7 @@ static int relay_command(struct session *s, const struct pkt *p, uint8_t cmd, ui
 	if (cmd == COM_INIT_DB && p->whole)
 		init_db = strndup((const char *)p->data + 1, p->len - 1);
 	bool too_large;
-	int fw = forward_command(s, p, &too_large);
+	int fw = relay_forward_command(s, p, &too_large);
 	if (fw == -2) {
 		/* The client vanished halfway through its command: the backend has half of it. */
 		b->broken = true;
@@ -885,13 +338,13 @@ static int relay_command(struct session *s, const struct pkt *p, uint8_t cmd, ui
 	if (fw != 0) {
 		free(init_db);
 		if (too_large) {
-			send_err(s, (uint8_t)(p->seq + 1), ER_NET_PACKET_TOO_LARGE, "08S01",
+			relay_send_err(s, (uint8_t)(p->seq + 1), ER_NET_PACKET_TOO_LARGE, "08S01",
 				 "Got a packet bigger than 'max_allowed_packet' bytes");
 			release_backend(s);
 			return -1;
 		}
 		log_backend_lost(s);
-		send_errf(s, (uint8_t)(p->seq + 1), ER_MYPOOL_BACKEND_LOST, "08S01",
+		relay_send_errf(s, (uint8_t)(p->seq + 1), ER_MYPOOL_BACKEND_LOST, "08S01",
 			  "mypool: lost connection to backend: %s", b->error);
 		release_backend(s);
 		return 0;
@@ -910,7 +363,7 @@ static int relay_command(struct session *s, const struct pkt *p, uint8_t cmd, ui
 		break;
 	case COM_STATISTICS: {
 		uint32_t len;
-		r = be_packet(s, &len, 0) != 0 ? RELAY_BACKEND_GONE : pass_packet(s, len);
+		r = relay_be_packet(s, &len, 0) != 0 ? RELAY_BACKEND_GONE : relay_pass(s, len);
 		break;
 	}
 	default: {
@@ -943,7 +396,7 @@ static int relay_command(struct session *s, const struct pkt *p, uint8_t cmd, ui
 	case RELAY_BACKEND_GONE:
 		log_backend_lost(s);
 		if (!s->be_sent || s->in_rows) {
-			send_errf(s, (uint8_t)(s->be_sent ? s->last_seq + 1 : p->seq + 1), ER_MYPOOL_BACKEND_LOST,
+			relay_send_errf(s, (uint8_t)(s->be_sent ? s->last_seq + 1 : p->seq + 1), ER_MYPOOL_BACKEND_LOST,
 				  "08S01", "mypool: lost connection to backend during query: %s", b->error);
 			release_backend(s);
 			return 0;
@@ -980,30 +433,30 @@ static enum end_status auth_user(struct session *s, struct pkt *p, const uint8_t
 	size_t token_len = auth_len < sizeof(token) ? auth_len : sizeof(token);
 	memcpy(token, auth, token_len);
 	bool native = !plugin || (plugin_len == strlen(NATIVE_PLUGIN) && memcmp(plugin, NATIVE_PLUGIN, plugin_len) == 0);
-	client_consume(s, p);
+	relay_client_consume(s, p);
 	if (!native && (s->caps & CAP_PLUGIN_AUTH)) {
 		uint8_t data[AUTH_SCRAMBLE_LEN + 1];
 		memcpy(data, s->scramble, AUTH_SCRAMBLE_LEN);
 		data[AUTH_SCRAMBLE_LEN] = 0;
 		proto_write_auth_switch(&s->out, *seq, NATIVE_PLUGIN, data, sizeof(data));
-		if (flush_out(s) != 0 || client_packet(s, p, HANDSHAKE_TIMEOUT_MS) != 0)
+		if (relay_flush(s) != 0 || relay_client_packet(s, p, HANDSHAKE_TIMEOUT_MS) != 0)
 			return END_CLIENT_GONE;
 		if (!p->whole || p->seq != (uint8_t)(*seq + 1) || p->len > sizeof(token)) {
-			send_err(s, (uint8_t)(*seq + 2), ER_HANDSHAKE, "08S01", "Bad handshake");
-			flush_out(s);
+			relay_send_err(s, (uint8_t)(*seq + 2), ER_HANDSHAKE, "08S01", "Bad handshake");
+			relay_flush(s);
 			return END_PROTOCOL;
 		}
 		memcpy(token, p->data, p->len);
 		token_len = p->len;
 		*seq = (uint8_t)(p->seq + 1);
-		client_consume(s, p);
+		relay_client_consume(s, p);
 	}
 	const struct config_user *u = config_find_user(s->cfg, s->user, strlen(s->user));
 	if (!u || !auth_native_verify(s->scramble, token, token_len, u->stage2, u->has_password)) {
 		log_info("access denied for user '%s'%s", s->user, u ? "" : " (unknown user)");
-		send_errf(s, *seq, ER_ACCESS_DENIED, "28000", "Access denied for user '%s'@'localhost' (using password: %s)",
+		relay_send_errf(s, *seq, ER_ACCESS_DENIED, "28000", "Access denied for user '%s'@'localhost' (using password: %s)",
 			  s->user, token_len ? "YES" : "NO");
-		flush_out(s);
+		relay_flush(s);
 		return END_AUTH_FAILED;
 	}
 	return END_QUIT; /* = no error */
@@ -1027,8 +480,8 @@ static enum end_status change_user(struct session *s, struct pkt *p)
 	if (!p->whole || proto_parse_change_user(p->data, p->len, s->caps, &cu) != 0 || cu.user_len >= sizeof(s->user) ||
 	    cu.user_len == 0) {
 		log_info("malformed COM_CHANGE_USER");
-		send_err(s, 1, ER_HANDSHAKE, "08S01", "Bad handshake");
-		flush_out(s);
+		relay_send_err(s, 1, ER_HANDSHAKE, "08S01", "Bad handshake");
+		relay_flush(s);
 		return END_PROTOCOL;
 	}
 	forget_state(s);
@@ -1044,11 +497,11 @@ static enum end_status change_user(struct session *s, struct pkt *p)
 	if (st != END_QUIT)
 		return st;
 	if (check_schema(s, seq) != 0) {
-		flush_out(s);
+		relay_flush(s);
 		return END_AUTH_FAILED;
 	}
 	after_command(s);
-	send_ok(s, seq);
+	relay_send_ok(s, seq);
 	log_debug("changed user");
 	return END_QUIT;
 }
@@ -1057,31 +510,31 @@ static enum end_status command_loop(struct session *s)
 {
 	long idle_timeout = s->cfg->client_idle_timeout_ms ? (long)s->cfg->client_idle_timeout_ms : -1;
 	for (;;) {
-		if (flush_out(s) != 0)
+		if (relay_flush(s) != 0)
 			return END_CLIENT_GONE;
 		if (s->drain && !(s->status & STATUS_IN_TRANS))
 			return END_DRAINED;
 		s->phase = PH_IDLE;
 		struct pkt p;
-		int rc = client_packet(s, &p, idle_timeout);
+		int rc = relay_client_packet(s, &p, idle_timeout);
 		s->phase = PH_ACTIVE;
 		if (rc != 0)
 			return s->drain ? END_DRAINED : END_CLIENT_GONE;
 		if (p.len == 0) {
 			log_info("empty command packet");
-			send_err(s, (uint8_t)(p.seq + 1), ER_HANDSHAKE, "08S01", "mypool: malformed packet");
-			flush_out(s);
+			relay_send_err(s, (uint8_t)(p.seq + 1), ER_HANDSHAKE, "08S01", "mypool: malformed packet");
+			relay_flush(s);
 			return END_PROTOCOL;
 		}
 		if (p.seq != 0) {
 			log_info("command packet with sequence id %u", p.seq);
-			send_err(s, 1, ER_NET_PACKETS_OUT_OF_ORDER, "08S01", "Got packets out of order");
-			flush_out(s);
+			relay_send_err(s, 1, ER_NET_PACKETS_OUT_OF_ORDER, "08S01", "Got packets out of order");
+			relay_flush(s);
 			return END_PROTOCOL;
 		}
 		if (p.len > s->cfg->max_allowed_packet) {
-			send_err(s, 1, ER_NET_PACKET_TOO_LARGE, "08S01", "Got a packet bigger than 'max_allowed_packet' bytes");
-			flush_out(s);
+			relay_send_err(s, 1, ER_NET_PACKET_TOO_LARGE, "08S01", "Got a packet bigger than 'max_allowed_packet' bytes");
+			relay_flush(s);
 			return END_PROTOCOL;
 		}
 		uint8_t cmd = p.data[0];
@@ -1091,8 +544,8 @@ static enum end_status command_loop(struct session *s)
 		case COM_QUIT:
 			return END_QUIT;
 		case COM_PING:
-			client_consume(s, &p);
-			send_ok(s, 1);
+			relay_client_consume(s, &p);
+			relay_send_ok(s, 1);
 			break;
 		case COM_CHANGE_USER: {
 			enum end_status st = change_user(s, &p);
@@ -1101,9 +554,9 @@ static enum end_status command_loop(struct session *s)
 			break;
 		}
 		case COM_RESET_CONNECTION:
-			client_consume(s, &p);
+			relay_client_consume(s, &p);
 			forget_state(s); /* the schema stays, as on the server */
-			send_ok(s, 1);
+			relay_send_ok(s, 1);
 			break;
 		case COM_QUERY:
 		case COM_INIT_DB:
@@ -1111,15 +564,15 @@ static enum end_status command_loop(struct session *s)
 		case COM_STATISTICS:
 		case COM_SET_OPTION:
 			if (relay_command(s, &p, cmd, opt) != 0) {
-				flush_out(s);
+				relay_flush(s);
 				return END_CLIENT_GONE;
 			}
 			break;
 		default:
 			log_info("unsupported command %s", proto_cmd_name(cmd));
-			if (client_drop(s, &p) != 0)
+			if (relay_client_drop(s, &p) != 0)
 				return END_CLIENT_GONE;
-			send_errf(s, 1, ER_UNKNOWN_COM, "08S01", "mypool: command %s is not supported", proto_cmd_name(cmd));
+			relay_send_errf(s, 1, ER_UNKNOWN_COM, "08S01", "mypool: command %s is not supported", proto_cmd_name(cmd));
 			break;
 		}
 		after_command(s);
@@ -1146,30 +599,30 @@ static enum end_status authenticate(struct session *s)
 	}
 	memcpy(hs.scramble, s->scramble, sizeof(s->scramble));
 	proto_write_handshake(&s->out, &hs);
-	if (flush_out(s) != 0)
+	if (relay_flush(s) != 0)
 		return END_CLIENT_GONE;
 
 	struct pkt p;
-	if (client_packet(s, &p, HANDSHAKE_TIMEOUT_MS) != 0)
+	if (relay_client_packet(s, &p, HANDSHAKE_TIMEOUT_MS) != 0)
 		return END_CLIENT_GONE;
 	if (!p.whole || p.seq != 1) {
 		log_info("bad handshake response (seq %u, %u bytes)", p.seq, p.len);
-		send_err(s, 2, ER_HANDSHAKE, "08S01", "Bad handshake");
-		flush_out(s);
+		relay_send_err(s, 2, ER_HANDSHAKE, "08S01", "Bad handshake");
+		relay_flush(s);
 		return END_PROTOCOL;
 	}
 	struct proto_handshake_response hr;
 	int rc = proto_parse_handshake_response(p.data, p.len, &hr);
 	if (rc == -2) {
 		log_info("client asked for TLS, which mypool does not offer");
-		send_err(s, 2, ER_HANDSHAKE, "08S01", "mypool: SSL is not supported");
-		flush_out(s);
+		relay_send_err(s, 2, ER_HANDSHAKE, "08S01", "mypool: SSL is not supported");
+		relay_flush(s);
 		return END_PROTOCOL;
 	}
 	if (rc != 0 || hr.user_len >= sizeof(s->user)) {
 		log_info("malformed handshake response (%u bytes)", p.len);
-		send_err(s, 2, ER_HANDSHAKE, "08S01", "Bad handshake");
-		flush_out(s);
+		relay_send_err(s, 2, ER_HANDSHAKE, "08S01", "Bad handshake");
+		relay_flush(s);
 		return END_PROTOCOL;
 	}
 	s->caps = hr.caps & ((uint64_t)SERVER_CAPS);
@@ -1187,11 +640,11 @@ static enum end_status authenticate(struct session *s)
 		return st;
 	s->status = STATUS_AUTOCOMMIT;
 	if (check_schema(s, seq) != 0) {
-		flush_out(s);
+		relay_flush(s);
 		return END_AUTH_FAILED;
 	}
 	after_command(s);
-	send_ok(s, seq);
+	relay_send_ok(s, seq);
 	log_debug("logged in (caps 0x%llx, charset %u%s%s)", (unsigned long long)s->caps, s->charset,
 		  s->schema ? ", db " : "", s->schema ? s->schema : "");
 	return END_QUIT; /* = no error */

@@ -1,0 +1,478 @@
+/* relay: moving packets between a client and its backend (see session_priv.h).
+ *
+ * Client input is buffered whole up to CLIENT_WHOLE_MAX per packet, larger commands are
+ * streamed to the backend; backend packets that must be inspected (OK, ERR, EOF, column
+ * definitions) are buffered whole, rows are streamed, runs of complete rows copied at once;
+ * output is written out past OUT_HIGH_WATER before more is read from the backend, which is
+ * how a slow client slows the backend down. */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "config.h"
+#include "io.h"
+#include "session_priv.h"
+#include "worker.h"
+
+/* ---- client output ---- */
+
+int relay_flush(struct session *s)
+{
+	if (buf_avail(&s->out) == 0)
+		return 0;
+	if (s->out.failed)
+		return -1;
+	size_t n = buf_avail(&s->out);
+	int rc = io_write_all(s->fd, buf_head(&s->out), n, -1);
+	s->t->stats.bytes_out += n;
+	buf_reset(&s->out);
+	return rc;
+}
+
+/* Write out once past the high watermark: the backpressure point. */
+int relay_maybe_flush(struct session *s)
+{
+	return buf_avail(&s->out) >= OUT_HIGH_WATER ? relay_flush(s) : 0;
+}
+
+void relay_send_err(struct session *s, uint8_t seq, uint16_t code, const char *state, const char *msg)
+{
+	proto_write_err(&s->out, seq, code, state, msg);
+	s->last_seq = seq;
+}
+
+void relay_send_errf(struct session *s, uint8_t seq, uint16_t code, const char *state, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	relay_send_err(s, seq, code, state, msg);
+}
+
+void relay_send_ok(struct session *s, uint8_t seq)
+{
+	struct proto_ok ok = { .status = s->status };
+	proto_write_ok(&s->out, seq, s->caps, &ok);
+	s->last_seq = seq;
+}
+
+/* ---- client input ---- */
+
+
+/* Make at least n bytes available in s->in. 0, or -1 (client gone, timeout, woken). */
+int relay_client_fill(struct session *s, size_t n, long timeout_ms)
+{
+	while (buf_avail(&s->in) < n) {
+		size_t want = n - buf_avail(&s->in);
+		if (want < 16384)
+			want = 16384;
+		uint8_t *p = buf_reserve(&s->in, want);
+		if (!p)
+			return -1;
+		ssize_t r = io_read(s->fd, p, buf_room(&s->in), timeout_ms);
+		if (r <= 0)
+			return -1;
+		s->in.len += (size_t)r;
+		s->t->stats.bytes_in += (uint64_t)r;
+	}
+	return 0;
+}
+
+/* Read the next packet header and, if it fits, its whole payload. */
+int relay_client_packet(struct session *s, struct pkt *p, long timeout_ms)
+{
+	if (relay_client_fill(s, PROTO_HEADER_LEN, timeout_ms) != 0)
+		return -1;
+	uint8_t *h = buf_head(&s->in);
+	p->len = proto_hdr_len(h);
+	p->seq = proto_hdr_seq(h);
+	p->whole = p->len <= CLIENT_WHOLE_MAX;
+	size_t want = PROTO_HEADER_LEN + (p->whole ? p->len : 1);
+	if (relay_client_fill(s, want, timeout_ms) != 0)
+		return -1;
+	p->data = buf_head(&s->in) + PROTO_HEADER_LEN;
+	return 0;
+}
+
+/* Drop the current packet from s->in (whole packets only). */
+void relay_client_consume(struct session *s, const struct pkt *p)
+{
+	buf_consume(&s->in, PROTO_HEADER_LEN + p->len);
+}
+
+/* Read and throw away `n` more payload bytes of a large packet whose header is consumed. */
+int relay_client_discard(struct session *s, size_t n)
+{
+	while (n > 0) {
+		if (buf_avail(&s->in) == 0 && relay_client_fill(s, 1, -1) != 0)
+			return -1;
+		size_t k = buf_avail(&s->in) < n ? buf_avail(&s->in) : n;
+		buf_consume(&s->in, k);
+		n -= k;
+	}
+	return 0;
+}
+
+/* Drop the current packet, streaming away the payload of a large one. */
+int relay_client_drop(struct session *s, const struct pkt *p)
+{
+	if (p->whole) {
+		relay_client_consume(s, p);
+		return 0;
+	}
+	buf_consume(&s->in, PROTO_HEADER_LEN);
+	return relay_client_discard(s, p->len);
+}
+
+/* ---- backend input ---- */
+
+/* Make at least n bytes available in s->bin. 0, or -1 (backend gone: s->be->broken set). */
+int relay_be_fill(struct session *s, size_t n)
+{
+	while (buf_avail(&s->bin) < n) {
+		size_t want = n - buf_avail(&s->bin);
+		if (want < BACKEND_READ_CHUNK)
+			want = BACKEND_READ_CHUNK;
+		uint8_t *p = buf_reserve(&s->bin, want);
+		if (!p) {
+			s->be->broken = true;
+			return -1;
+		}
+		ssize_t r = io_read(s->be->fd, p, buf_room(&s->bin), -1);
+		if (r <= 0) {
+			snprintf(s->be->error, sizeof(s->be->error), "%s",
+				 r == 0 ? "server closed the connection" : strerror(errno));
+			s->be->broken = true;
+			return -1;
+		}
+		s->bin.len += (size_t)r;
+	}
+	return 0;
+}
+
+int relay_be_write(struct session *s, const void *p, size_t n)
+{
+	if (io_write_all(s->be->fd, p, n, -1) != 0) {
+		snprintf(s->be->error, sizeof(s->be->error), "write: %s", strerror(errno));
+		s->be->broken = true;
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- relaying a response ---- */
+
+
+/* Copy the packet at the head of s->bin (header included, `len` payload bytes) to the client,
+ * streaming it if it is larger than what is buffered. */
+enum relay relay_pass(struct session *s, uint32_t len)
+{
+	size_t left = PROTO_HEADER_LEN + (size_t)len;
+	s->last_seq = proto_hdr_seq(buf_head(&s->bin));
+	s->be_sent = true;
+	while (left > 0) {
+		if (buf_avail(&s->bin) == 0 && relay_be_fill(s, 1) != 0)
+			return RELAY_BACKEND_GONE;
+		size_t k = buf_avail(&s->bin) < left ? buf_avail(&s->bin) : left;
+		buf_put(&s->out, buf_head(&s->bin), k);
+		buf_consume(&s->bin, k);
+		left -= k;
+		if (relay_maybe_flush(s) != 0)
+			return RELAY_CLIENT_GONE;
+	}
+	return RELAY_DONE;
+}
+
+/* Make the next backend packet's header and at most `need` payload bytes available. */
+int relay_be_packet(struct session *s, uint32_t *len, size_t need)
+{
+	if (relay_be_fill(s, PROTO_HEADER_LEN) != 0)
+		return -1;
+	*len = proto_hdr_len(buf_head(&s->bin));
+	if (need > *len)
+		need = *len;
+	return relay_be_fill(s, PROTO_HEADER_LEN + need);
+}
+
+/* The next packet must be inspected whole (OK, ERR, EOF, column definitions...). */
+int relay_be_packet_whole(struct session *s, uint32_t *len)
+{
+	if (relay_be_fill(s, PROTO_HEADER_LEN) != 0)
+		return -1;
+	*len = proto_hdr_len(buf_head(&s->bin));
+	if (*len > BACKEND_WHOLE_MAX) {
+		snprintf(s->be->error, sizeof(s->be->error), "unexpected %u-byte packet", *len);
+		s->be->broken = true;
+		return -1;
+	}
+	return relay_be_fill(s, PROTO_HEADER_LEN + *len);
+}
+
+/* An OK packet from the backend, re-encoded for the client's capabilities (the backend has
+ * session tracking, the client may not). */
+enum relay relay_ok(struct session *s, uint32_t len, uint16_t *status)
+{
+	const uint8_t *p = buf_head(&s->bin) + PROTO_HEADER_LEN;
+	uint8_t seq = proto_hdr_seq(buf_head(&s->bin));
+	struct proto_ok ok;
+	if (proto_parse_ok(p, len, s->be->caps, &ok) != 0) {
+		snprintf(s->be->error, sizeof(s->be->error), "malformed OK packet");
+		s->be->broken = true;
+		return RELAY_BACKEND_GONE;
+	}
+	session_track_state(s, &ok);
+	*status = ok.status;
+	s->warnings = ok.warnings;
+	if (ok.insert_id) {
+		s->last_insert_id = ok.insert_id;
+		s->lid_server = s->be->server_id;
+	}
+	ok.session = NULL;
+	ok.session_len = 0;
+	ok.status &= (uint16_t)~STATUS_SESSION_STATE_CHANGED;
+	proto_write_ok(&s->out, seq, s->caps, &ok);
+	s->last_seq = seq;
+	s->be_sent = true;
+	buf_consume(&s->bin, PROTO_HEADER_LEN + len);
+	return relay_maybe_flush(s) ? RELAY_CLIENT_GONE : RELAY_DONE;
+}
+
+/* A column definition, without MariaDB's extended metadata if the client did not ask for it. */
+enum relay relay_column(struct session *s, uint32_t len, bool field_list)
+{
+	bool be_ext = s->be->caps & MARIADB_CAP_EXTENDED_METADATA;
+	bool cl_ext = s->caps & MARIADB_CAP_EXTENDED_METADATA;
+	if (be_ext == cl_ext)
+		return relay_pass(s, len);
+	if (relay_be_packet_whole(s, &len) != 0)
+		return RELAY_BACKEND_GONE;
+	const uint8_t *p = buf_head(&s->bin) + PROTO_HEADER_LEN;
+	uint8_t seq = proto_hdr_seq(buf_head(&s->bin));
+	struct proto_column col;
+	if (proto_parse_column(p, len, be_ext, field_list, &col) != 0) {
+		snprintf(s->be->error, sizeof(s->be->error), "malformed column definition");
+		s->be->broken = true;
+		return RELAY_BACKEND_GONE;
+	}
+	proto_write_column(&s->out, seq, &col, cl_ext, field_list);
+	s->last_seq = seq;
+	s->be_sent = true;
+	buf_consume(&s->bin, PROTO_HEADER_LEN + len);
+	return relay_maybe_flush(s) ? RELAY_CLIENT_GONE : RELAY_DONE;
+}
+
+/* Rows until EOF or ERR. Runs of complete row packets are copied in one go. */
+enum relay relay_rows(struct session *s, uint16_t *status, bool *done)
+{
+	bool cont = false; /* the previous packet was 0xffffff bytes: this one continues it */
+	s->in_rows = true;
+	for (;;) {
+		size_t avail = buf_avail(&s->bin), scan = 0, last_hdr = 0;
+		const uint8_t *h = buf_head(&s->bin);
+		while (scan + PROTO_HEADER_LEN < avail) {
+			uint32_t len = proto_hdr_len(h + scan);
+			if (scan + PROTO_HEADER_LEN + len > avail)
+				break;
+			uint8_t first = len ? h[scan + PROTO_HEADER_LEN] : 0;
+			if (!cont && len > 0 && (first == 0xff || (first == 0xfe && len < 9)))
+				break;
+			cont = len == PROTO_MAX_PAYLOAD;
+			last_hdr = scan;
+			scan += PROTO_HEADER_LEN + len;
+		}
+		if (scan > 0) {
+			s->last_seq = proto_hdr_seq(h + last_hdr);
+			buf_put(&s->out, h, scan);
+			buf_consume(&s->bin, scan);
+			s->be_sent = true;
+			if (relay_maybe_flush(s) != 0)
+				return RELAY_CLIENT_GONE;
+			continue;
+		}
+		uint32_t len;
+		if (relay_be_packet(s, &len, 1) != 0)
+			return RELAY_BACKEND_GONE;
+		const uint8_t *p = buf_head(&s->bin) + PROTO_HEADER_LEN;
+		if (!cont && len > 0 && p[0] == 0xfe && len < 9) {
+			if (relay_be_packet_whole(s, &len) != 0)
+				return RELAY_BACKEND_GONE;
+			struct proto_eof eof;
+			if (proto_parse_eof(buf_head(&s->bin) + PROTO_HEADER_LEN, len, &eof) == 0) {
+				*status = eof.status;
+				s->warnings = eof.warnings;
+				/* The details of a change flagged in an EOF arrive with the next OK:
+				 * keep the backend until then. */
+				if (eof.status & STATUS_SESSION_STATE_CHANGED)
+					s->hold_next = true;
+			}
+			s->in_rows = false;
+			*done = !(*status & STATUS_MORE_RESULTS);
+			return relay_pass(s, len);
+		}
+		if (!cont && len > 0 && p[0] == 0xff) {
+			s->in_rows = false;
+			*done = true;
+			if (relay_be_packet_whole(s, &len) != 0)
+				return RELAY_BACKEND_GONE;
+			return relay_pass(s, len);
+		}
+		/* A row larger than what is buffered: stream it. */
+		cont = len == PROTO_MAX_PAYLOAD;
+		enum relay r = relay_pass(s, len);
+		if (r != RELAY_DONE)
+			return r;
+	}
+}
+
+/* One result of a COM_QUERY (or the reply to a simple command): OK, ERR, or a result set. */
+enum relay relay_result(struct session *s, bool *done)
+{
+	uint32_t len;
+	if (relay_be_packet_whole(s, &len) != 0)
+		return RELAY_BACKEND_GONE;
+	const uint8_t *p = buf_head(&s->bin) + PROTO_HEADER_LEN;
+	*done = true;
+	if (len == 0) {
+		snprintf(s->be->error, sizeof(s->be->error), "empty response packet");
+		s->be->broken = true;
+		return RELAY_BACKEND_GONE;
+	}
+	switch (p[0]) {
+	case 0x00: {
+		uint16_t st = 0;
+		enum relay r = relay_ok(s, len, &st);
+		s->status = st;
+		*done = !(st & STATUS_MORE_RESULTS);
+		return r;
+	}
+	case 0xff:
+		s->resp_err = true;
+		s->warnings = 1; /* the error is in the diagnostics area */
+		return relay_pass(s, len);
+	case 0xfb:
+		/* LOCAL INFILE request: mypool connects without CLIENT_LOCAL_FILES, so a server
+		 * that asks anyway is out of step with us. */
+		snprintf(s->be->error, sizeof(s->be->error), "unexpected LOCAL INFILE request");
+		s->be->broken = true;
+		return RELAY_BACKEND_GONE;
+	default:
+		break;
+	}
+	if (proto_is_eof(p, len)) {
+		struct proto_eof eof;
+		if (proto_parse_eof(p, len, &eof) == 0)
+			s->status = eof.status;
+		return relay_pass(s, len);
+	}
+	/* A result set: column count, column definitions, EOF, rows, EOF. */
+	struct rd r = rd_make(p, len);
+	uint64_t ncols = rd_lenenc(&r, NULL);
+	if (r.failed || ncols == 0) {
+		snprintf(s->be->error, sizeof(s->be->error), "malformed result set header");
+		s->be->broken = true;
+		return RELAY_BACKEND_GONE;
+	}
+	enum relay rr = relay_pass(s, len);
+	for (uint64_t i = 0; i < ncols && rr == RELAY_DONE; i++) {
+		if (relay_be_packet(s, &len, 0) != 0)
+			return RELAY_BACKEND_GONE;
+		rr = relay_column(s, len, false);
+	}
+	if (rr != RELAY_DONE)
+		return rr;
+	if (!(s->be->caps & CAP_DEPRECATE_EOF)) {
+		if (relay_be_packet_whole(s, &len) != 0)
+			return RELAY_BACKEND_GONE;
+		rr = relay_pass(s, len);
+		if (rr != RELAY_DONE)
+			return rr;
+	}
+	uint16_t st = s->status;
+	rr = relay_rows(s, &st, done);
+	s->status = st;
+	return rr;
+}
+
+/* COM_FIELD_LIST: column definitions (with defaults) until EOF, or ERR. */
+enum relay relay_field_list(struct session *s)
+{
+	for (;;) {
+		uint32_t len;
+		if (relay_be_packet(s, &len, 1) != 0)
+			return RELAY_BACKEND_GONE;
+		const uint8_t *p = buf_head(&s->bin) + PROTO_HEADER_LEN;
+		if (len > 0 && (p[0] == 0xff || proto_is_eof(p, len))) {
+			if (relay_be_packet_whole(s, &len) != 0)
+				return RELAY_BACKEND_GONE;
+			return relay_pass(s, len);
+		}
+		enum relay r = relay_column(s, len, true);
+		if (r != RELAY_DONE)
+			return r;
+	}
+}
+
+/* Forward the client's command (its packet is at the head of s->in) to the backend; large
+ * commands are streamed, continuation packets included. */
+int relay_forward_command(struct session *s, const struct pkt *p, bool *too_large)
+{
+	*too_large = false;
+	size_t total = p->len;
+	if (p->whole) {
+		if (relay_be_write(s, buf_head(&s->in), PROTO_HEADER_LEN + p->len) != 0)
+			return -1;
+		relay_client_consume(s, p);
+		if (p->len < PROTO_MAX_PAYLOAD)
+			return 0;
+	} else {
+		/* Stream: header and what is buffered, then the rest as it arrives. */
+		size_t left = PROTO_HEADER_LEN + p->len;
+		while (left > 0) {
+			if (buf_avail(&s->in) == 0 && relay_client_fill(s, 1, -1) != 0)
+				return -2;
+			size_t k = buf_avail(&s->in) < left ? buf_avail(&s->in) : left;
+			if (relay_be_write(s, buf_head(&s->in), k) != 0)
+				return -1;
+			buf_consume(&s->in, k);
+			left -= k;
+		}
+		if (p->len < PROTO_MAX_PAYLOAD)
+			return 0;
+	}
+	/* Continuation packets until one shorter than 0xffffff. */
+	for (;;) {
+		if (relay_client_fill(s, PROTO_HEADER_LEN, -1) != 0)
+			return -2;
+		uint32_t len = proto_hdr_len(buf_head(&s->in));
+		total += len;
+		if (total > s->cfg->max_allowed_packet) {
+			*too_large = true;
+			buf_consume(&s->in, PROTO_HEADER_LEN);
+			if (relay_client_discard(s, len) != 0)
+				return -2;
+			s->be->broken = true;
+			snprintf(s->be->error, sizeof(s->be->error), "client command exceeded max_allowed_packet");
+			return -1;
+		}
+		size_t left = PROTO_HEADER_LEN + len;
+		while (left > 0) {
+			if (buf_avail(&s->in) == 0 && relay_client_fill(s, 1, -1) != 0)
+				return -2;
+			size_t k = buf_avail(&s->in) < left ? buf_avail(&s->in) : left;
+			if (relay_be_write(s, buf_head(&s->in), k) != 0)
+				return -1;
+			buf_consume(&s->in, k);
+			left -= k;
+		}
+		if (len < PROTO_MAX_PAYLOAD)
+			return 0;
+	}
+}

@@ -1,0 +1,144 @@
+/* session_priv.h: what the session's parts share — the session itself and the packet relay.
+ *
+ * session.c runs a client's life (login, commands, its state, the backend it holds); relay.c
+ * moves packets between the client's and the backend's buffers (streaming rows, rewriting what
+ * the client's capabilities require); prepared.c runs the binary-protocol commands. Nothing
+ * here is used outside the session. */
+#ifndef MYPOOL_SESSION_PRIV_H
+#define MYPOOL_SESSION_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "auth.h"
+#include "buf.h"
+#include "proto.h"
+#include "session.h"
+#include "stmt.h"
+#include "varset.h"
+
+struct backend;
+struct config;
+struct coro;
+struct worker_thread;
+
+/* What mypool offers clients: the protocol it relays faithfully. Not offered: SSL, compression,
+ * LOCAL INFILE, session tracking and DEPRECATE_EOF toward clients (not implemented yet). Bit 0
+ * is set, so clients do not send MariaDB extended capabilities. */
+#define SERVER_CAPS                                                                                   \
+	(CAP_LONG_PASSWORD | CAP_FOUND_ROWS | CAP_LONG_FLAG | CAP_CONNECT_WITH_DB | CAP_PROTOCOL_41 |  \
+	 CAP_INTERACTIVE | CAP_TRANSACTIONS | CAP_SECURE_CONNECTION | CAP_MULTI_STATEMENTS |           \
+	 CAP_MULTI_RESULTS | CAP_PS_MULTI_RESULTS | CAP_PLUGIN_AUTH | CAP_CONNECT_ATTRS |              \
+	 CAP_PLUGIN_AUTH_LENENC_DATA | CAP_IGNORE_SIGPIPE)
+#define DEFAULT_COLLATION 45 /* utf8mb4_general_ci */
+#define HANDSHAKE_TIMEOUT_MS 10000
+#define NATIVE_PLUGIN "mysql_native_password"
+
+/* Buffers: client input is buffered whole up to CLIENT_WHOLE_MAX per packet (larger packets are
+ * streamed to the backend); backend packets up to BACKEND_WHOLE_MAX are buffered whole when
+ * they must be inspected, rows are streamed; output is written out past OUT_HIGH_WATER. */
+#define CLIENT_WHOLE_MAX (1u << 20)
+#define BACKEND_READ_CHUNK (64u << 10)
+#define BACKEND_WHOLE_MAX (1u << 20)
+#define OUT_HIGH_WATER (64u << 10)
+
+/* mypool's own error codes (documented in docs/errors.md). */
+#define ER_MYPOOL_POOL_TIMEOUT 9001
+#define ER_MYPOOL_BACKEND_DOWN 9002
+#define ER_MYPOOL_BACKEND_LOST 9003
+#define ER_MYPOOL_SHUTDOWN 1053
+#define ER_UNKNOWN_COM 1047
+#define ER_ACCESS_DENIED 1045
+#define ER_HANDSHAKE 1043
+#define ER_NET_PACKET_TOO_LARGE 1153
+#define ER_NET_PACKETS_OUT_OF_ORDER 1156
+
+enum phase { PH_HANDSHAKE, PH_IDLE, PH_ACTIVE, PH_WAITING };
+
+/* How a session ends; session_close() decides the log line and the backend's fate from it. */
+enum end_status {
+	END_QUIT,          /* COM_QUIT */
+	END_CLIENT_GONE,   /* EOF or error on the client socket */
+	END_AUTH_FAILED,
+	END_PROTOCOL,      /* malformed input from the client */
+	END_DRAINED,       /* graceful shutdown */
+	END_INTERNAL,      /* out of memory and the like */
+};
+
+struct session {
+	struct session *prev, *next; /* the thread's list */
+	struct worker_thread *t;
+	const struct config *cfg;
+	struct coro *co;
+	int fd;
+	uint32_t id;
+	enum phase phase;
+	bool drain;
+	uint64_t caps;         /* effective capabilities (client's & ours) */
+	uint8_t charset;       /* collation id from the handshake */
+	bool multi_stmt;
+	char *schema;          /* the client's default database, NULL = none */
+	uint16_t status;       /* last server status relayed */
+	struct backend *be;
+	bool be_sent;          /* the current response has started reaching the client */
+	bool in_rows;          /* relaying rows: an ERR may replace the next row */
+	bool resp_err;         /* the last response was an ERR packet */
+	uint8_t last_seq;      /* sequence id of the last packet sent to the client */
+	/* Transaction pooling: the client's session state, applied to whichever backend it gets. */
+	struct varset vars;     /* system variables it changed (from the session trackers) */
+	unsigned pins;          /* 1 << enum pin_reason: keep the backend until reset/disconnect */
+	bool hold_next;         /* keep the backend for the next command too */
+	bool locked;            /* LOCK TABLES in effect (transaction state 'L') */
+	bool trx_chars;         /* SET TRANSACTION ... waits for the next transaction */
+	uint64_t last_insert_id;
+	uint32_t lid_server;    /* the backend connection that produced last_insert_id */
+	uint16_t warnings;      /* of the last response */
+	unsigned scan;          /* sqlscan flags of the command being run */
+	uint8_t scramble[AUTH_SCRAMBLE_LEN];
+	char user[81];
+	struct buf in, out, bin;
+	char ctx[128];
+};
+
+struct pkt {
+	uint32_t len;
+	uint8_t seq;
+	bool whole;    /* payload is in s->in right after the header */
+	uint8_t *data; /* payload if whole, else the first buffered bytes */
+};
+
+enum relay {
+	RELAY_DONE = 0,
+	RELAY_CLIENT_GONE = -1,  /* the client went away: the backend may hold pending data */
+	RELAY_BACKEND_GONE = -2, /* the backend failed */
+};
+
+/* ---- relay.c ---- */
+int relay_flush(struct session *s);
+int relay_maybe_flush(struct session *s);
+void relay_send_err(struct session *s, uint8_t seq, uint16_t code, const char *state, const char *msg);
+void relay_send_errf(struct session *s, uint8_t seq, uint16_t code, const char *state, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+void relay_send_ok(struct session *s, uint8_t seq);
+int relay_client_fill(struct session *s, size_t n, long timeout_ms);
+int relay_client_packet(struct session *s, struct pkt *p, long timeout_ms);
+void relay_client_consume(struct session *s, const struct pkt *p);
+int relay_client_discard(struct session *s, size_t n);
+int relay_client_drop(struct session *s, const struct pkt *p);
+int relay_be_fill(struct session *s, size_t n);
+int relay_be_write(struct session *s, const void *p, size_t n);
+enum relay relay_pass(struct session *s, uint32_t len);
+int relay_be_packet(struct session *s, uint32_t *len, size_t need);
+int relay_be_packet_whole(struct session *s, uint32_t *len);
+enum relay relay_ok(struct session *s, uint32_t len, uint16_t *status);
+enum relay relay_column(struct session *s, uint32_t len, bool field_list);
+enum relay relay_rows(struct session *s, uint16_t *status, bool *done);
+enum relay relay_result(struct session *s, bool *done);
+enum relay relay_field_list(struct session *s);
+int relay_forward_command(struct session *s, const struct pkt *p, bool *too_large);
+
+/* ---- session.c, for relay.c ---- */
+/* Follow what the server's session trackers report in an OK packet. */
+void session_track_state(struct session *s, const struct proto_ok *ok);
+
+#endif

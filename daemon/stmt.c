@@ -1,0 +1,166 @@
+/* stmt: prepared statements across pooled backends (see stmt.h). */
+#include "autoconfig.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "stmt.h"
+
+void stmt_table_init(struct stmt_table *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->next_id = 1;
+}
+
+static void stmt_free(struct stmt *s)
+{
+	free(s->sql);
+	free(s->types);
+	buf_free(&s->cols);
+	free(s);
+}
+
+void stmt_table_clear(struct stmt_table *t)
+{
+	struct stmt *s = t->head;
+	while (s) {
+		struct stmt *next = s->next;
+		stmt_free(s);
+		s = next;
+	}
+	t->head = NULL;
+	t->n = 0;
+}
+
+struct stmt *stmt_add(struct stmt_table *t, const char *sql, size_t sql_len, uint16_t nparams, uint16_t ncols)
+{
+	struct stmt *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->sql = malloc(sql_len + 1);
+	if (!s->sql) {
+		free(s);
+		return NULL;
+	}
+	memcpy(s->sql, sql, sql_len);
+	s->sql[sql_len] = 0;
+	s->sql_len = sql_len;
+	s->nparams = nparams;
+	s->ncols = ncols;
+	buf_init(&s->cols, 0);
+	s->id = t->next_id++;
+	if (t->next_id == 0)
+		t->next_id = 1;
+	s->next = t->head;
+	t->head = s;
+	t->n++;
+	return s;
+}
+
+struct stmt *stmt_find(const struct stmt_table *t, uint32_t id)
+{
+	for (struct stmt *s = t->head; s; s = s->next)
+		if (s->id == id)
+			return s;
+	return NULL;
+}
+
+void stmt_remove(struct stmt_table *t, uint32_t id)
+{
+	for (struct stmt **pp = &t->head; *pp; pp = &(*pp)->next) {
+		if ((*pp)->id == id) {
+			struct stmt *s = *pp;
+			*pp = s->next;
+			stmt_free(s);
+			t->n--;
+			return;
+		}
+	}
+}
+
+int stmt_set_types(struct stmt *s, const uint8_t *types)
+{
+	if (!s->nparams)
+		return 0;
+	if (!s->types) {
+		s->types = malloc(2u * s->nparams);
+		if (!s->types)
+			return -1;
+	}
+	memcpy(s->types, types, 2u * s->nparams);
+	return 0;
+}
+
+void stmt_cache_init(struct stmt_cache *c, size_t max)
+{
+	memset(c, 0, sizeof(*c));
+	c->max = max ? max : 1;
+}
+
+void stmt_cache_clear(struct stmt_cache *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->v[i].sql);
+	c->n = 0;
+}
+
+void stmt_cache_free(struct stmt_cache *c)
+{
+	stmt_cache_clear(c);
+	free(c->v);
+	c->v = NULL;
+	c->cap = 0;
+}
+
+static struct stmt_cache_entry *find(struct stmt_cache *c, const char *sql, size_t len)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->v[i].sql_len == len && memcmp(c->v[i].sql, sql, len) == 0)
+			return &c->v[i];
+	return NULL;
+}
+
+uint32_t stmt_cache_get(struct stmt_cache *c, const char *sql, size_t len)
+{
+	struct stmt_cache_entry *e = find(c, sql, len);
+	if (!e)
+		return 0;
+	e->used = ++c->tick;
+	return e->id;
+}
+
+int stmt_cache_put(struct stmt_cache *c, const char *sql, size_t len, uint32_t id, uint32_t *evicted)
+{
+	*evicted = 0;
+	struct stmt_cache_entry *e = find(c, sql, len);
+	if (e) {
+		if (e->id != id)
+			*evicted = e->id;
+		e->id = id;
+		e->used = ++c->tick;
+		return 0;
+	}
+	if (c->n == c->max) {
+		size_t lru = 0;
+		for (size_t i = 1; i < c->n; i++)
+			if (c->v[i].used < c->v[lru].used)
+				lru = i;
+		*evicted = c->v[lru].id;
+		free(c->v[lru].sql);
+		c->v[lru] = c->v[--c->n];
+	}
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 8;
+		struct stmt_cache_entry *nv = realloc(c->v, cap * sizeof(*nv));
+		if (!nv)
+			return -1;
+		c->v = nv;
+		c->cap = cap;
+	}
+	char *copy = malloc(len ? len : 1);
+	if (!copy)
+		return -1;
+	memcpy(copy, sql, len);
+	c->v[c->n++] = (struct stmt_cache_entry){ .sql = copy, .sql_len = len, .id = id, .used = ++c->tick };
+	return 0;
+}

@@ -1,0 +1,68 @@
+/* stmt: prepared statements across pooled backends (binary protocol).
+ *
+ * A client's statements get mypool's own ids and keep what is needed to run them anywhere: the
+ * SQL text, the parameter types last bound, and the result column definitions as the client
+ * first saw them. Each backend keeps a bounded cache of the statements prepared on it, keyed by
+ * SQL text; a statement is prepared lazily on whichever backend runs it, and the least recently
+ * used one is closed on the server when the cache is full. Pure data structures: no I/O. */
+#ifndef MYPOOL_STMT_H
+#define MYPOOL_STMT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+struct stmt {
+	struct stmt *next;
+	uint32_t id;          /* the id the client knows */
+	char *sql;
+	size_t sql_len;
+	uint16_t nparams, ncols;
+	uint8_t *types;       /* 2 * nparams bytes: the types last bound (NULL: none yet) */
+	struct buf cols;      /* the column definition packets as sent to the client */
+	bool long_data;       /* COM_STMT_SEND_LONG_DATA sent since the last execute */
+	bool cursor;          /* a cursor is open on the backend */
+};
+
+struct stmt_table {
+	struct stmt *head;
+	uint32_t next_id;
+	size_t n;
+};
+
+void stmt_table_init(struct stmt_table *t);
+void stmt_table_clear(struct stmt_table *t);
+/* A new statement with the next id (NULL if out of memory); sql is copied. */
+struct stmt *stmt_add(struct stmt_table *t, const char *sql, size_t sql_len, uint16_t nparams, uint16_t ncols);
+struct stmt *stmt_find(const struct stmt_table *t, uint32_t id);
+void stmt_remove(struct stmt_table *t, uint32_t id);
+/* Remember the parameter types of an execute (2 * nparams bytes). 0, or -1 out of memory. */
+int stmt_set_types(struct stmt *s, const uint8_t *types);
+
+/* The statements prepared on one backend. */
+struct stmt_cache_entry {
+	char *sql;
+	size_t sql_len;
+	uint32_t id;    /* the server's statement id */
+	uint64_t used;  /* LRU tick */
+};
+
+struct stmt_cache {
+	struct stmt_cache_entry *v;
+	size_t n, cap, max;
+	uint64_t tick;
+};
+
+void stmt_cache_init(struct stmt_cache *c, size_t max);
+void stmt_cache_clear(struct stmt_cache *c); /* the server forgot them (reset) */
+void stmt_cache_free(struct stmt_cache *c);
+/* The server id of this SQL on the backend, or 0 (marks it used). */
+uint32_t stmt_cache_get(struct stmt_cache *c, const char *sql, size_t len);
+/* Add sql -> id. If the cache is full the least recently used entry is dropped and its server
+ * id returned in *evicted (to be closed on the server); *evicted is 0 otherwise. If sql was
+ * there already with another id, that id is returned in *evicted. 0, or -1 out of memory. */
+int stmt_cache_put(struct stmt_cache *c, const char *sql, size_t len, uint32_t id, uint32_t *evicted);
+
+#endif
