@@ -2,6 +2,7 @@
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <event2/event.h>
 #include <mysql.h>
 #include <pthread.h>
@@ -16,6 +17,9 @@
 #include "coro.h"
 #include "io.h"
 #include "log.h"
+
+/* Statements kept prepared per backend connection before the least used one is closed. */
+#define BACKEND_STMT_CACHE 256
 
 uint64_t mono_ms(void)
 {
@@ -51,6 +55,13 @@ static void note_error(struct backend *b)
 	/* Client-side errors (2000..2999) mean the connection itself failed. */
 	if (e >= 2000 && e < 3000)
 		b->broken = true;
+}
+
+static void set_nonblocking(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+	if (fl >= 0 && !(fl & O_NONBLOCK))
+		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
 /* Transaction pooling reads the server's own session trackers; a reset turns them back to the
@@ -97,6 +108,9 @@ struct backend *backend_connect(const struct config *cfg, bool found_rows, char 
 		return NULL;
 	}
 	b->fd = mysql_get_socket(m);
+	/* Connector/C's non-blocking API leaves the socket itself blocking between its calls; the
+	 * raw relay reads it directly and must never block the thread. */
+	set_nonblocking(b->fd);
 	unsigned long server_caps = 0, ext_caps = 0;
 	mariadb_get_infov(m, MARIADB_CONNECTION_SERVER_CAPABILITIES, &server_caps);
 	b->caps = (uint64_t)(m->client_flag & server_caps);
@@ -111,6 +125,7 @@ struct backend *backend_connect(const struct config *cfg, bool found_rows, char 
 	b->multi_stmt = true;
 	b->created_ms = b->idle_since_ms = mono_ms();
 	varset_init(&b->vars);
+	stmt_cache_init(&b->stmts, BACKEND_STMT_CACHE);
 	b->track = cfg->pool_mode == POOL_TRANSACTION;
 	if (b->track && enable_trackers(b) != 0) {
 		snprintf(err, errlen, "cannot enable session tracking: %s", b->error);
@@ -138,6 +153,7 @@ void backend_close(struct backend *b)
 	}
 	free(b->schema);
 	varset_free(&b->vars);
+	stmt_cache_free(&b->stmts);
 	free(b);
 }
 
@@ -300,9 +316,11 @@ int backend_set_charset(struct backend *b, uint8_t collation_id)
 /* The session is back to its connect-time state: what mypool tracks follows. */
 static int after_reset(struct backend *b)
 {
+	set_nonblocking(b->fd);
 	b->charset = b->base_charset;
 	b->dirty = false;
 	varset_clear(&b->vars);
+	stmt_cache_clear(&b->stmts); /* a reset deallocates them on the server */
 	if (b->track && enable_trackers(b) != 0) {
 		b->broken = true;
 		return -1;

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "stmt.h"
 #include "varset.h"
 
 struct config;
@@ -34,6 +35,7 @@ struct backend {
 	char *schema;          /* current default database, NULL = none */
 	bool track;            /* session trackers are on (transaction pooling) */
 	struct varset vars;    /* system variables changed since connect/reset (not charsets) */
+	struct stmt_cache stmts; /* statements prepared on this connection */
 	uint64_t created_ms;
 	uint64_t idle_since_ms;
 	struct backend *next;  /* pool lists */

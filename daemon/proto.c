@@ -276,7 +276,17 @@ int proto_parse_ok(const uint8_t *p, size_t n, uint64_t caps, struct proto_ok *o
 		if ((out->status & STATUS_SESSION_STATE_CHANGED) && rd_left(&r) > 0)
 			out->session = rd_lenenc_str(&r, &out->session_len);
 	} else {
-		out->info = rd_rest(&r, &out->info_len);
+		/* Servers length-encode it even here; take the raw rest only if it is not that. */
+		struct rd probe = r;
+		size_t len = 0;
+		const uint8_t *info = rd_left(&r) ? rd_lenenc_str(&probe, &len) : NULL;
+		if (info && !probe.failed && rd_left(&probe) == 0) {
+			out->info = info;
+			out->info_len = len;
+			r = probe;
+		} else {
+			out->info = rd_rest(&r, &out->info_len);
+		}
 	}
 	if (r.failed)
 		goto bad;
@@ -299,8 +309,10 @@ void proto_write_ok(struct buf *b, uint8_t seq, uint64_t caps, const struct prot
 		buf_put_lenenc_str(b, ok->info, ok->info ? ok->info_len : 0);
 		if (ok->session && (ok->status & STATUS_SESSION_STATE_CHANGED))
 			buf_put_lenenc_str(b, ok->session, ok->session_len);
-	} else if (ok->info) {
-		buf_put(b, ok->info, ok->info_len);
+	} else if (ok->info && ok->info_len) {
+		/* The protocol documents string<EOF> here, but MariaDB and MySQL servers write a
+		 * length-encoded string, and libmariadb-based clients read it that way. */
+		buf_put_lenenc_str(b, ok->info, ok->info_len);
 	}
 	proto_end_packet(b, start);
 }

@@ -173,10 +173,20 @@ int relay_be_write(struct session *s, const void *p, size_t n)
 
 /* Copy the packet at the head of s->bin (header included, `len` payload bytes) to the client,
  * streaming it if it is larger than what is buffered. */
+/* The sequence id of the backend packet at the head of s->bin as the client must see it: packets
+ * mypool inserted into this response (skipped metadata it filled in) shift the rest. The header
+ * in the buffer is patched. */
+static uint8_t client_seq(struct session *s)
+{
+	uint8_t *h = buf_head(&s->bin);
+	h[3] = (uint8_t)(h[3] + s->seq_shift);
+	return h[3];
+}
+
 enum relay relay_pass(struct session *s, uint32_t len)
 {
 	size_t left = PROTO_HEADER_LEN + (size_t)len;
-	s->last_seq = proto_hdr_seq(buf_head(&s->bin));
+	s->last_seq = client_seq(s);
 	s->be_sent = true;
 	while (left > 0) {
 		if (buf_avail(&s->bin) == 0 && relay_be_fill(s, 1) != 0)
@@ -221,7 +231,7 @@ int relay_be_packet_whole(struct session *s, uint32_t *len)
 enum relay relay_ok(struct session *s, uint32_t len, uint16_t *status)
 {
 	const uint8_t *p = buf_head(&s->bin) + PROTO_HEADER_LEN;
-	uint8_t seq = proto_hdr_seq(buf_head(&s->bin));
+	uint8_t seq = client_seq(s);
 	struct proto_ok ok;
 	if (proto_parse_ok(p, len, s->be->caps, &ok) != 0) {
 		snprintf(s->be->error, sizeof(s->be->error), "malformed OK packet");
@@ -246,23 +256,26 @@ enum relay relay_ok(struct session *s, uint32_t len, uint16_t *status)
 }
 
 /* A column definition, without MariaDB's extended metadata if the client did not ask for it. */
-enum relay relay_column(struct session *s, uint32_t len, bool field_list)
+enum relay relay_column(struct session *s, uint32_t len, bool field_list, struct buf *keep)
 {
 	bool be_ext = s->be->caps & MARIADB_CAP_EXTENDED_METADATA;
 	bool cl_ext = s->caps & MARIADB_CAP_EXTENDED_METADATA;
-	if (be_ext == cl_ext)
+	if (be_ext == cl_ext && !keep)
 		return relay_pass(s, len);
 	if (relay_be_packet_whole(s, &len) != 0)
 		return RELAY_BACKEND_GONE;
 	const uint8_t *p = buf_head(&s->bin) + PROTO_HEADER_LEN;
-	uint8_t seq = proto_hdr_seq(buf_head(&s->bin));
+	uint8_t seq = client_seq(s);
 	struct proto_column col;
 	if (proto_parse_column(p, len, be_ext, field_list, &col) != 0) {
 		snprintf(s->be->error, sizeof(s->be->error), "malformed column definition");
 		s->be->broken = true;
 		return RELAY_BACKEND_GONE;
 	}
+	size_t before = s->out.len;
 	proto_write_column(&s->out, seq, &col, cl_ext, field_list);
+	if (keep && !s->out.failed)
+		buf_put(keep, s->out.data + before, s->out.len - before);
 	s->last_seq = seq;
 	s->be_sent = true;
 	buf_consume(&s->bin, PROTO_HEADER_LEN + len);
@@ -286,6 +299,8 @@ enum relay relay_rows(struct session *s, uint16_t *status, bool *done)
 				break;
 			cont = len == PROTO_MAX_PAYLOAD;
 			last_hdr = scan;
+			if (s->seq_shift)
+				((uint8_t *)h)[scan + 3] = (uint8_t)(h[scan + 3] + s->seq_shift);
 			scan += PROTO_HEADER_LEN + len;
 		}
 		if (scan > 0) {
@@ -333,7 +348,7 @@ enum relay relay_rows(struct session *s, uint16_t *status, bool *done)
 }
 
 /* One result of a COM_QUERY (or the reply to a simple command): OK, ERR, or a result set. */
-enum relay relay_result(struct session *s, bool *done)
+enum relay relay_result(struct session *s, bool *done, struct stmt *st)
 {
 	uint32_t len;
 	if (relay_be_packet_whole(s, &len) != 0)
@@ -347,10 +362,10 @@ enum relay relay_result(struct session *s, bool *done)
 	}
 	switch (p[0]) {
 	case 0x00: {
-		uint16_t st = 0;
-		enum relay r = relay_ok(s, len, &st);
-		s->status = st;
-		*done = !(st & STATUS_MORE_RESULTS);
+		uint16_t status = 0;
+		enum relay r = relay_ok(s, len, &status);
+		s->status = status;
+		*done = !(status & STATUS_MORE_RESULTS);
 		return r;
 	}
 	case 0xff:
@@ -380,24 +395,79 @@ enum relay relay_result(struct session *s, bool *done)
 		s->be->broken = true;
 		return RELAY_BACKEND_GONE;
 	}
-	enum relay rr = relay_pass(s, len);
-	for (uint64_t i = 0; i < ncols && rr == RELAY_DONE; i++) {
-		if (relay_be_packet(s, &len, 0) != 0)
+	/* With MARIADB_CLIENT_CACHE_METADATA the count is followed by "metadata follows" (0/1),
+	 * and 0 means the server skipped the column definitions it sent before. */
+	size_t count_len = len - rd_left(&r);
+	bool has_flag = (s->be->caps & MARIADB_CAP_CACHE_METADATA) && rd_left(&r) == 1;
+	bool metadata = has_flag ? rd_u8(&r) != 0 : true;
+	enum relay rr = RELAY_DONE;
+	if (has_flag && !(s->caps & MARIADB_CAP_CACHE_METADATA)) {
+		uint8_t seq = client_seq(s);
+		proto_put_packet(&s->out, seq, p, count_len);
+		s->last_seq = seq;
+		s->be_sent = true;
+		buf_consume(&s->bin, PROTO_HEADER_LEN + len);
+	} else {
+		rr = relay_pass(s, len);
+	}
+	bool eof_done = false;
+	if (metadata) {
+		if (st)
+			buf_reset(&st->cols);
+		for (uint64_t i = 0; i < ncols && rr == RELAY_DONE; i++) {
+			if (relay_be_packet(s, &len, 0) != 0)
+				return RELAY_BACKEND_GONE;
+			rr = relay_column(s, len, false, st ? &st->cols : NULL);
+		}
+	} else {
+		/* Fill in the definitions this client got when it prepared the statement. */
+		if (!st || st->cols.len == 0) {
+			snprintf(s->be->error, sizeof(s->be->error), "column definitions skipped for an unknown statement");
+			s->be->broken = true;
 			return RELAY_BACKEND_GONE;
-		rr = relay_column(s, len, false);
+		}
+		size_t off = 0;
+		uint8_t added = 0;
+		while (off + PROTO_HEADER_LEN <= st->cols.len) {
+			const uint8_t *h = st->cols.data + off;
+			uint32_t n = proto_hdr_len(h);
+			uint8_t hdr[PROTO_HEADER_LEN];
+			proto_hdr_put(hdr, n, ++s->last_seq);
+			buf_put(&s->out, hdr, sizeof(hdr));
+			buf_put(&s->out, h + PROTO_HEADER_LEN, n);
+			off += PROTO_HEADER_LEN + n;
+			added++;
+		}
+		s->seq_shift = (uint8_t)(s->seq_shift + added);
+		if (relay_be_packet(s, &len, 1) != 0)
+			return RELAY_BACKEND_GONE;
+		const uint8_t *q = buf_head(&s->bin) + PROTO_HEADER_LEN;
+		if (!proto_is_eof(q, len)) {
+			/* The server skipped the EOF after the definitions too: write it. */
+			proto_write_eof(&s->out, ++s->last_seq, 0, s->status);
+			s->seq_shift++;
+			eof_done = true;
+		}
 	}
 	if (rr != RELAY_DONE)
 		return rr;
-	if (!(s->be->caps & CAP_DEPRECATE_EOF)) {
+	if (!(s->be->caps & CAP_DEPRECATE_EOF) && !eof_done) {
 		if (relay_be_packet_whole(s, &len) != 0)
 			return RELAY_BACKEND_GONE;
+		struct proto_eof eof;
+		bool cursor = proto_parse_eof(buf_head(&s->bin) + PROTO_HEADER_LEN, len, &eof) == 0 &&
+			      (eof.status & STATUS_CURSOR_EXISTS);
 		rr = relay_pass(s, len);
-		if (rr != RELAY_DONE)
+		if (rr != RELAY_DONE || cursor) {
+			/* An execute that opened a cursor ends here: rows come with COM_STMT_FETCH. */
+			if (cursor)
+				s->status = eof.status;
 			return rr;
+		}
 	}
-	uint16_t st = s->status;
-	rr = relay_rows(s, &st, done);
-	s->status = st;
+	uint16_t status = s->status;
+	rr = relay_rows(s, &status, done);
+	s->status = status;
 	return rr;
 }
 
@@ -414,7 +484,7 @@ enum relay relay_field_list(struct session *s)
 				return RELAY_BACKEND_GONE;
 			return relay_pass(s, len);
 		}
-		enum relay r = relay_column(s, len, true);
+		enum relay r = relay_column(s, len, true, NULL);
 		if (r != RELAY_DONE)
 			return r;
 	}

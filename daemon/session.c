@@ -136,7 +136,7 @@ void session_track_state(struct session *s, const struct proto_ok *ok)
 
 /* ---- backends ---- */
 
-static void log_backend_lost(struct session *s)
+void session_backend_lost(struct session *s)
 {
 	log_warn("backend %u failed: %s", s->be->server_id, s->be->error);
 }
@@ -144,7 +144,7 @@ static void log_backend_lost(struct session *s)
 /* Give the backend back. It is reset before anyone else gets it if it may carry state of this
  * client that mypool does not track: always in session pooling; in transaction pooling when
  * the client pinned it or leaves in the middle of a transaction. */
-static void release_backend(struct session *s)
+void session_release(struct session *s)
 {
 	if (!s->be)
 		return;
@@ -227,7 +227,7 @@ static int sync_backend(struct session *s, uint8_t seq)
 	return 0;
 fail:
 	if (b->broken) {
-		log_backend_lost(s);
+		session_backend_lost(s);
 		relay_send_errf(s, seq, ER_MYPOOL_BACKEND_LOST, "08S01", "mypool: lost connection to backend: %s", b->error);
 	} else {
 		relay_send_err(s, seq, (uint16_t)backend_errno(b), backend_sqlstate(b), backend_error(b));
@@ -241,19 +241,20 @@ static void after_command(struct session *s)
 	if (!s->be)
 		return;
 	if (s->be->broken) {
-		release_backend(s);
+		session_release(s);
 		return;
 	}
 	if (!transaction_pooling(s))
 		return;
-	if (s->pins || (s->status & STATUS_IN_TRANS) || s->locked || s->trx_chars || s->hold_next)
+	if (s->pins || (s->status & STATUS_IN_TRANS) || s->locked || s->trx_chars || s->hold_next ||
+	    prepared_holds_backend(s))
 		return;
 	s->t->stats.releases++;
-	release_backend(s);
+	session_release(s);
 }
 
 /* Attach a backend in the client's state. On failure the client has an error packet. */
-static int acquire_backend(struct session *s, uint8_t seq)
+int session_acquire(struct session *s, uint8_t seq)
 {
 	for (;;) {
 		if (!s->be) {
@@ -282,7 +283,7 @@ static int acquire_backend(struct session *s, uint8_t seq)
 		}
 		if (sync_backend(s, seq) == 0)
 			return 0;
-		release_backend(s); /* the client has the error */
+		session_release(s); /* the client has the error */
 		return -1;
 	}
 	return -1;
@@ -293,19 +294,18 @@ static int acquire_backend(struct session *s, uint8_t seq)
 
 /* Relay one command to the backend and its response to the client. Returns 0, or -1 if the
  * session must end (the client went away or the stream cannot be repaired). */
-static int relay_command(struct session *s, const struct pkt *p, uint8_t cmd, uint8_t opt)
+void session_begin_command(struct session *s, const uint8_t *sql, size_t len)
 {
-	s->scan = 0;
+	s->scan = sql ? sqlscan((const char *)sql, len) : 0;
 	s->hold_next = false;
-	if (cmd == COM_QUERY && p->len > 1) {
-		/* A command larger than the input buffer is scanned as far as it is buffered. */
-		size_t n = (p->whole ? p->len : buf_avail(&s->in) - PROTO_HEADER_LEN) - 1;
-		s->scan = sqlscan((const char *)p->data + 1, n);
-	}
-	if (acquire_backend(s, (uint8_t)(p->seq + 1)) != 0) {
-		return relay_client_drop(s, p);
-	}
-	struct backend *b = s->be;
+	s->be_sent = false;
+	s->in_rows = false;
+	s->resp_err = false;
+	s->seq_shift = 0;
+}
+
+void session_apply_scan(struct session *s)
+{
 	if (s->scan & SQL_USER_VAR)
 		pin(s, PIN_USER_VAR);
 	if (s->scan & SQL_TEMP_TABLE)
@@ -320,44 +320,93 @@ static int relay_command(struct session *s, const struct pkt *p, uint8_t cmd, ui
 		pin(s, PIN_TABLE_LOCK);
 	if (s->scan & SQL_CALC_FOUND_ROWS)
 		s->hold_next = true;
-	s->be_sent = false;
-	s->in_rows = false;
-	s->resp_err = false;
-	char *init_db = NULL; /* COM_INIT_DB's database, followed even without a session tracker */
-	if (cmd == COM_INIT_DB && p->whole)
-		init_db = strndup((const char *)p->data + 1, p->len - 1);
+}
+
+int session_forward(struct session *s, const struct pkt *p)
+{
+	struct backend *b = s->be;
 	bool too_large;
 	int fw = relay_forward_command(s, p, &too_large);
+	if (fw == 0)
+		return 0;
 	if (fw == -2) {
 		/* The client vanished halfway through its command: the backend has half of it. */
 		b->broken = true;
 		snprintf(b->error, sizeof(b->error), "client went away while sending a command");
-		free(init_db);
 		return -1;
 	}
+	if (too_large) {
+		relay_send_err(s, (uint8_t)(p->seq + 1), ER_NET_PACKET_TOO_LARGE, "08S01",
+			       "Got a packet bigger than 'max_allowed_packet' bytes");
+		session_release(s);
+		return -1;
+	}
+	session_backend_lost(s);
+	relay_send_errf(s, (uint8_t)(p->seq + 1), ER_MYPOOL_BACKEND_LOST, "08S01", "mypool: lost connection to backend: %s",
+			b->error);
+	session_release(s);
+	return 1;
+}
+
+int session_finish(struct session *s, enum relay r, uint8_t first_seq)
+{
+	struct backend *b = s->be;
+	if (s->warnings)
+		s->hold_next = true; /* SHOW WARNINGS / GET DIAGNOSTICS must see them */
+	switch (r) {
+	case RELAY_DONE:
+		return 0;
+	case RELAY_CLIENT_GONE:
+		/* The backend may still be sending: never hand it to anyone else. */
+		b->broken = true;
+		snprintf(b->error, sizeof(b->error), "client went away during the response");
+		return -1;
+	case RELAY_BACKEND_GONE:
+		session_backend_lost(s);
+		if (!s->be_sent || s->in_rows) {
+			/* Nothing of the response yet, or between rows, where an ERR may stand. */
+			relay_send_errf(s, (uint8_t)(s->be_sent ? s->last_seq + 1 : first_seq), ER_MYPOOL_BACKEND_LOST,
+					"08S01", "mypool: lost connection to backend during query: %s", b->error);
+			session_release(s);
+			return 0;
+		}
+		session_release(s);
+		return -1;
+	}
+	return 0;
+}
+
+/* Relay one text-protocol command to the backend and its response to the client. Returns 0, or
+ * -1 if the session must end (the client went away or the stream cannot be repaired). */
+static int relay_command(struct session *s, const struct pkt *p, uint8_t cmd, uint8_t opt)
+{
+	if (cmd == COM_QUERY && p->len > 1) {
+		/* A command larger than the input buffer is scanned as far as it is buffered. */
+		size_t n = (p->whole ? p->len : buf_avail(&s->in) - PROTO_HEADER_LEN) - 1;
+		session_begin_command(s, p->data + 1, n);
+	} else {
+		session_begin_command(s, NULL, 0);
+	}
+	if (session_acquire(s, (uint8_t)(p->seq + 1)) != 0)
+		return relay_client_drop(s, p);
+	struct backend *b = s->be;
+	session_apply_scan(s);
+	char *init_db = NULL; /* COM_INIT_DB's database, followed even without a session tracker */
+	if (cmd == COM_INIT_DB && p->whole)
+		init_db = strndup((const char *)p->data + 1, p->len - 1);
+	int fw = session_forward(s, p);
 	if (fw != 0) {
 		free(init_db);
-		if (too_large) {
-			relay_send_err(s, (uint8_t)(p->seq + 1), ER_NET_PACKET_TOO_LARGE, "08S01",
-				 "Got a packet bigger than 'max_allowed_packet' bytes");
-			release_backend(s);
-			return -1;
-		}
-		log_backend_lost(s);
-		relay_send_errf(s, (uint8_t)(p->seq + 1), ER_MYPOOL_BACKEND_LOST, "08S01",
-			  "mypool: lost connection to backend: %s", b->error);
-		release_backend(s);
-		return 0;
+		return fw < 0 ? -1 : 0;
 	}
 
 	enum relay r = RELAY_DONE;
+	bool done = false;
 	switch (cmd) {
-	case COM_QUERY: {
-		bool done = false;
+	case COM_QUERY:
 		while (!done && r == RELAY_DONE)
-			r = relay_result(s, &done);
+			r = relay_result(s, &done, NULL);
 		break;
-	}
 	case COM_FIELD_LIST:
 		r = relay_field_list(s);
 		break;
@@ -366,15 +415,10 @@ static int relay_command(struct session *s, const struct pkt *p, uint8_t cmd, ui
 		r = relay_be_packet(s, &len, 0) != 0 ? RELAY_BACKEND_GONE : relay_pass(s, len);
 		break;
 	}
-	default: {
-		bool done;
-		r = relay_result(s, &done);
+	default:
+		r = relay_result(s, &done, NULL);
 		break;
 	}
-	}
-
-	if (s->warnings)
-		s->hold_next = true; /* SHOW WARNINGS / GET DIAGNOSTICS must see them */
 	if (r == RELAY_DONE && !s->resp_err && cmd == COM_SET_OPTION)
 		s->multi_stmt = b->multi_stmt = opt == 0; /* MYSQL_OPTION_MULTI_STATEMENTS_ON is 0 */
 	if (r == RELAY_DONE && !s->resp_err && init_db) {
@@ -385,26 +429,7 @@ static int relay_command(struct session *s, const struct pkt *p, uint8_t cmd, ui
 		init_db = NULL;
 	}
 	free(init_db);
-	switch (r) {
-	case RELAY_DONE:
-		return 0;
-	case RELAY_CLIENT_GONE:
-		/* The backend may still be sending: never hand it to anyone else. */
-		b->broken = true;
-		snprintf(b->error, sizeof(b->error), "client went away during the response");
-		return -1;
-	case RELAY_BACKEND_GONE:
-		log_backend_lost(s);
-		if (!s->be_sent || s->in_rows) {
-			relay_send_errf(s, (uint8_t)(s->be_sent ? s->last_seq + 1 : p->seq + 1), ER_MYPOOL_BACKEND_LOST,
-				  "08S01", "mypool: lost connection to backend during query: %s", b->error);
-			release_backend(s);
-			return 0;
-		}
-		release_backend(s);
-		return -1;
-	}
-	return 0;
+	return session_finish(s, r, (uint8_t)(p->seq + 1));
 }
 
 /* The client's session state goes back to what it had right after login (COM_RESET_CONNECTION,
@@ -413,9 +438,10 @@ static void forget_state(struct session *s)
 {
 	if (s->be) {
 		s->be->dirty = true;
-		release_backend(s);
+		session_release(s);
 	}
 	varset_clear(&s->vars);
+	stmt_table_clear(&s->stmts); /* the server deallocates them too */
 	s->pins = 0;
 	s->hold_next = s->locked = s->trx_chars = false;
 	s->last_insert_id = 0;
@@ -467,7 +493,7 @@ static int check_schema(struct session *s, uint8_t seq)
 {
 	if (!s->schema || (transaction_pooling(s) && pool_schema_known(s->t->w->pool, s->schema)))
 		return 0;
-	if (acquire_backend(s, seq) != 0)
+	if (session_acquire(s, seq) != 0)
 		return -1;
 	pool_schema_seen(s->t->w->pool, s->schema);
 	return 0;
@@ -557,6 +583,17 @@ static enum end_status command_loop(struct session *s)
 			relay_client_consume(s, &p);
 			forget_state(s); /* the schema stays, as on the server */
 			relay_send_ok(s, 1);
+			break;
+		case COM_STMT_PREPARE:
+		case COM_STMT_EXECUTE:
+		case COM_STMT_SEND_LONG_DATA:
+		case COM_STMT_CLOSE:
+		case COM_STMT_RESET:
+		case COM_STMT_FETCH:
+			if (prepared_command(s, &p, cmd) != 0) {
+				relay_flush(s);
+				return END_CLIENT_GONE;
+			}
 			break;
 		case COM_QUERY:
 		case COM_INIT_DB:
@@ -693,7 +730,7 @@ static void session_close(struct session *s, enum end_status st)
 		s->be->broken = true;
 		snprintf(s->be->error, sizeof(s->be->error), "unread response data at disconnect");
 	}
-	release_backend(s);
+	session_release(s);
 	close(s->fd);
 	s->fd = -1;
 }
@@ -718,6 +755,7 @@ static void session_free(void *arg)
 	buf_free(&s->bin);
 	free(s->schema);
 	varset_free(&s->vars);
+	stmt_table_clear(&s->stmts);
 	free(s);
 	worker_session_done(t);
 }
@@ -739,6 +777,7 @@ void session_start(struct worker_thread *t, int fd, uint32_t id)
 	buf_init(&s->out, 0);
 	buf_init(&s->bin, 0);
 	varset_init(&s->vars);
+	stmt_table_init(&s->stmts);
 	snprintf(s->ctx, sizeof(s->ctx), "s%u", id);
 	s->co = coro_create(s->cfg->coro_stack_size, session_main, s);
 	if (!s->co) {

@@ -84,6 +84,8 @@ struct session {
 	bool in_rows;          /* relaying rows: an ERR may replace the next row */
 	bool resp_err;         /* the last response was an ERR packet */
 	uint8_t last_seq;      /* sequence id of the last packet sent to the client */
+	uint8_t seq_shift;     /* packets mypool inserted into the current response */
+	struct stmt_table stmts; /* prepared statements (binary protocol) */
 	/* Transaction pooling: the client's session state, applied to whichever backend it gets. */
 	struct varset vars;     /* system variables it changed (from the session trackers) */
 	unsigned pins;          /* 1 << enum pin_reason: keep the backend until reset/disconnect */
@@ -131,13 +133,33 @@ enum relay relay_pass(struct session *s, uint32_t len);
 int relay_be_packet(struct session *s, uint32_t *len, size_t need);
 int relay_be_packet_whole(struct session *s, uint32_t *len);
 enum relay relay_ok(struct session *s, uint32_t len, uint16_t *status);
-enum relay relay_column(struct session *s, uint32_t len, bool field_list);
+enum relay relay_column(struct session *s, uint32_t len, bool field_list, struct buf *keep);
 enum relay relay_rows(struct session *s, uint16_t *status, bool *done);
-enum relay relay_result(struct session *s, bool *done);
+enum relay relay_result(struct session *s, bool *done, struct stmt *st);
 enum relay relay_field_list(struct session *s);
 int relay_forward_command(struct session *s, const struct pkt *p, bool *too_large);
 
-/* ---- session.c, for relay.c ---- */
+/* ---- session.c, for relay.c and prepared.c ---- */
+/* Attach a backend in the client's state (waits for one); -1: the client has an error packet. */
+int session_acquire(struct session *s, uint8_t seq);
+void session_release(struct session *s);
+void session_backend_lost(struct session *s);
+/* Start a command: clear per-command state; look at its SQL (NULL: none) for untracked state. */
+void session_begin_command(struct session *s, const uint8_t *sql, size_t len);
+/* Pin for what the SQL of the current command showed (after session_acquire). */
+void session_apply_scan(struct session *s);
+/* Forward the client's command to the backend: 0, 1 (failed, the client has an error), -1
+ * (the session must end). */
+int session_forward(struct session *s, const struct pkt *p);
+/* Settle a relayed response: 0, or -1 if the session must end. */
+int session_finish(struct session *s, enum relay r, uint8_t first_seq);
+
+/* ---- prepared.c ---- */
+/* COM_STMT_PREPARE/EXECUTE/SEND_LONG_DATA/CLOSE/RESET/FETCH (p at the head of s->in): 0, or -1
+ * if the session must end. */
+int prepared_command(struct session *s, struct pkt *p, uint8_t cmd);
+/* An open cursor or sent long data keeps the backend. */
+bool prepared_holds_backend(const struct session *s);
 /* Follow what the server's session trackers report in an OK packet. */
 void session_track_state(struct session *s, const struct proto_ok *ok);
 

@@ -643,13 +643,15 @@ END_TEST
 /* OK / ERR / EOF                                                                            */
 /* ======================================================================================== */
 
-/* UPDATE on a client without SESSION_TRACK: info is the rest of the packet. */
+/* UPDATE on a client without SESSION_TRACK: the info string, length-encoded as MariaDB sends
+ * it (the protocol docs say string<EOF>; libmariadb reads a length, so mypool writes one). */
 static const uint8_t golden_ok_plain[] =
 	"\x00"                                  /* OK */
 	"\x01"                                  /* affected rows 1 */
 	"\x00"                                  /* insert id 0 */
 	"\x22\x00"                              /* status AUTOCOMMIT|NO_INDEX (0x22) */
 	"\x00\x00"                              /* warnings 0 */
+	"\x28"                                  /* info: 40 bytes */
 	"Rows matched: 1  Changed: 1  Warnings: 0";
 
 /* SET autocommit=0 etc. with SESSION_TRACK: lenenc info "" then the state block. */

@@ -1,0 +1,417 @@
+/* prepared: the binary protocol's commands across pooled backends (see session_priv.h, stmt.h).
+ *
+ * The client sees mypool's statement ids. A statement is prepared on whichever backend runs it
+ * (backend->stmts caches the server's ids by SQL text), so a client that moved to another
+ * backend between PREPARE and EXECUTE notices nothing: the execute is rewritten with the
+ * server's id, and with the parameter types when the client relies on types bound earlier.
+ * When the server skips column definitions it sent before (MariaDB's CACHE_METADATA), the
+ * ones this client got at PREPARE are filled in. An open cursor or long data sent for the next
+ * execute keeps the backend. */
+#include "autoconfig.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "log.h"
+#include "session_priv.h"
+
+#define ER_UNKNOWN_STMT_HANDLER 1243
+#define ER_STMT_HAS_NO_OPEN_CURSOR 1421
+#define CURSOR_TYPE_READ_ONLY 1
+
+static uint32_t get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+/* Send mypool's own command (a payload it built) to the backend. */
+static int backend_send(struct session *s, const uint8_t *payload, size_t n)
+{
+	struct buf b;
+	buf_init(&b, 0);
+	proto_put_packet(&b, 0, payload, n);
+	int rc = b.failed ? -1 : relay_be_write(s, b.data, b.len);
+	buf_free(&b);
+	return rc;
+}
+
+static int backend_send_id(struct session *s, uint8_t cmd, uint32_t id)
+{
+	uint8_t payload[5] = { cmd };
+	put_u32(payload + 1, id);
+	return backend_send(s, payload, sizeof(payload));
+}
+
+/* Read past n definitions and their EOF (a prepare response mypool does not relay). */
+static int skip_definitions(struct session *s, unsigned n)
+{
+	if (n == 0)
+		return 0;
+	for (unsigned i = 0; i <= n; i++) {
+		uint32_t len;
+		if (relay_be_packet_whole(s, &len) != 0)
+			return -1;
+		buf_consume(&s->bin, PROTO_HEADER_LEN + len);
+	}
+	return 0;
+}
+
+/* The server's ERR packet at the head of s->bin, to the client with sequence id seq. */
+static void forward_error(struct session *s, uint32_t len, uint8_t seq)
+{
+	struct proto_err e;
+	char msg[PROTO_ERRMSG_MAX + 1];
+	if (proto_parse_err(buf_head(&s->bin) + PROTO_HEADER_LEN, len, &e) != 0) {
+		e.code = 1105;
+		snprintf(e.sqlstate, sizeof(e.sqlstate), "HY000");
+		e.msg = (const uint8_t *)"unknown error";
+		e.msg_len = 13;
+	}
+	snprintf(msg, sizeof(msg), "%.*s", (int)e.msg_len, (const char *)e.msg);
+	relay_send_err(s, seq, e.code, e.sqlstate, msg);
+	buf_consume(&s->bin, PROTO_HEADER_LEN + len);
+}
+
+/* Make sure st is prepared on the attached backend. Returns the server's id, or 0: the client
+ * has an error packet (sequence id seq), or the backend broke. */
+static uint32_t on_backend(struct session *s, struct stmt *st, uint8_t seq)
+{
+	struct backend *b = s->be;
+	uint32_t id = stmt_cache_get(&b->stmts, st->sql, st->sql_len);
+	if (id)
+		return id;
+	uint8_t *payload = malloc(st->sql_len + 1);
+	if (!payload) {
+		relay_send_err(s, seq, 1037, "HY001", "mypool: out of memory");
+		return 0;
+	}
+	payload[0] = COM_STMT_PREPARE;
+	memcpy(payload + 1, st->sql, st->sql_len);
+	int rc = backend_send(s, payload, st->sql_len + 1);
+	free(payload);
+	uint32_t len;
+	if (rc != 0 || relay_be_packet_whole(s, &len) != 0)
+		goto lost;
+	const uint8_t *p = buf_head(&s->bin) + PROTO_HEADER_LEN;
+	if (len > 0 && p[0] == 0xff) {
+		forward_error(s, len, seq);
+		return 0;
+	}
+	if (len < 12 || p[0] != 0) {
+		snprintf(b->error, sizeof(b->error), "malformed prepare response");
+		b->broken = true;
+		goto lost;
+	}
+	id = get_u32(p + 1);
+	unsigned ncols = (unsigned)(p[5] | p[6] << 8), nparams = (unsigned)(p[7] | p[8] << 8);
+	buf_consume(&s->bin, PROTO_HEADER_LEN + len);
+	if (skip_definitions(s, nparams) != 0 || skip_definitions(s, ncols) != 0)
+		goto lost;
+	uint32_t evicted;
+	if (stmt_cache_put(&b->stmts, st->sql, st->sql_len, id, &evicted) == 0 && evicted &&
+	    backend_send_id(s, COM_STMT_CLOSE, evicted) != 0)
+		goto lost;
+	log_debug("statement %u prepared on backend %u as %u", st->id, b->server_id, id);
+	return id;
+lost:
+	session_backend_lost(s);
+	relay_send_errf(s, seq, 9003, "08S01", "mypool: lost connection to backend: %s", b->error);
+	session_release(s);
+	return 0;
+}
+
+static int unknown_statement(struct session *s, struct pkt *p, uint32_t id, const char *where)
+{
+	if (relay_client_drop(s, p) != 0)
+		return -1;
+	relay_send_errf(s, 1, ER_UNKNOWN_STMT_HANDLER, "HY000", "Unknown prepared statement handler (%u) given to %s",
+			id, where);
+	return 0;
+}
+
+static int cmd_prepare(struct session *s, struct pkt *p)
+{
+	if (!p->whole) {
+		if (relay_client_drop(s, p) != 0)
+			return -1;
+		relay_send_err(s, 1, 1153, "08S01", "mypool: statement too large to prepare");
+		return 0;
+	}
+	size_t sql_len = p->len - 1;
+	char *sql = malloc(sql_len + 1);
+	if (!sql)
+		return -1;
+	memcpy(sql, p->data + 1, sql_len);
+	sql[sql_len] = 0;
+	session_begin_command(s, (const uint8_t *)sql, sql_len);
+	if (session_acquire(s, 1) != 0) {
+		free(sql);
+		return relay_client_drop(s, p);
+	}
+	session_apply_scan(s);
+	int fw = session_forward(s, p);
+	if (fw != 0) {
+		free(sql);
+		return fw < 0 ? -1 : 0;
+	}
+
+	enum relay r = RELAY_DONE;
+	uint32_t len;
+	if (relay_be_packet_whole(s, &len) != 0) {
+		r = RELAY_BACKEND_GONE;
+		goto out;
+	}
+	uint8_t *q = buf_head(&s->bin) + PROTO_HEADER_LEN;
+	if (len > 0 && q[0] == 0xff) {
+		s->resp_err = true;
+		s->warnings = 1;
+		r = relay_pass(s, len);
+		goto out;
+	}
+	if (len < 12 || q[0] != 0) {
+		snprintf(s->be->error, sizeof(s->be->error), "malformed prepare response");
+		s->be->broken = true;
+		r = RELAY_BACKEND_GONE;
+		goto out;
+	}
+	uint32_t server_id = get_u32(q + 1);
+	unsigned ncols = (unsigned)(q[5] | q[6] << 8), nparams = (unsigned)(q[7] | q[8] << 8);
+	s->warnings = (uint16_t)(q[10] | q[11] << 8);
+	struct stmt *st = stmt_add(&s->stmts, sql, sql_len, (uint16_t)nparams, (uint16_t)ncols);
+	if (!st) {
+		s->be->broken = true;
+		snprintf(s->be->error, sizeof(s->be->error), "out of memory");
+		r = RELAY_BACKEND_GONE;
+		goto out;
+	}
+	put_u32(q + 1, st->id); /* the client knows mypool's id */
+	r = relay_pass(s, len);
+	for (unsigned i = 0; i < nparams && r == RELAY_DONE; i++)
+		r = relay_be_packet(s, &len, 0) != 0 ? RELAY_BACKEND_GONE : relay_column(s, len, false, NULL);
+	if (nparams && r == RELAY_DONE)
+		r = relay_be_packet_whole(s, &len) != 0 ? RELAY_BACKEND_GONE : relay_pass(s, len);
+	for (unsigned i = 0; i < ncols && r == RELAY_DONE; i++)
+		r = relay_be_packet(s, &len, 0) != 0 ? RELAY_BACKEND_GONE : relay_column(s, len, false, &st->cols);
+	if (ncols && r == RELAY_DONE)
+		r = relay_be_packet_whole(s, &len) != 0 ? RELAY_BACKEND_GONE : relay_pass(s, len);
+	if (r == RELAY_DONE) {
+		uint32_t evicted;
+		if (stmt_cache_put(&s->be->stmts, sql, sql_len, server_id, &evicted) == 0 && evicted &&
+		    backend_send_id(s, COM_STMT_CLOSE, evicted) != 0)
+			r = RELAY_BACKEND_GONE;
+	}
+out:
+	free(sql);
+	return session_finish(s, r, 1);
+}
+
+static int cmd_execute(struct session *s, struct pkt *p)
+{
+	if (p->len < 10) {
+		if (relay_client_drop(s, p) != 0)
+			return -1;
+		relay_send_err(s, 1, 1835, "HY000", "Malformed communication packet");
+		return 0;
+	}
+	uint32_t id = get_u32(p->data + 1);
+	struct stmt *st = stmt_find(&s->stmts, id);
+	if (!st)
+		return unknown_statement(s, p, id, "mysqld_stmt_execute");
+	uint8_t flags = p->data[5];
+	session_begin_command(s, NULL, 0);
+	if (session_acquire(s, 1) != 0)
+		return relay_client_drop(s, p);
+	uint32_t server_id = on_backend(s, st, 1);
+	if (!server_id)
+		return relay_client_drop(s, p);
+
+	/* Parameters: null bitmap, "new params bound" flag, then the types if it is 1. */
+	size_t bound_at = 10 + (st->nparams + 7u) / 8;
+	bool rewrite_types = false;
+	if (st->nparams) {
+		if (p->len <= bound_at) {
+			if (relay_client_drop(s, p) != 0)
+				return -1;
+			relay_send_err(s, 1, 1835, "HY000", "Malformed communication packet");
+			return 0;
+		}
+		if (p->data[bound_at] == 1) {
+			if ((p->whole || buf_avail(&s->in) >= PROTO_HEADER_LEN + bound_at + 1 + 2u * st->nparams) &&
+			    p->len >= bound_at + 1 + 2u * st->nparams)
+				stmt_set_types(st, p->data + bound_at + 1);
+		} else {
+			/* The backend may never have seen these types: send them again. */
+			rewrite_types = true;
+			if (!st->types || !p->whole) {
+				if (relay_client_drop(s, p) != 0)
+					return -1;
+				relay_send_err(s, 1, 1210, "HY000", "Incorrect arguments to mysqld_stmt_execute");
+				return 0;
+			}
+		}
+	}
+	put_u32(p->data + 1, server_id);
+	if (rewrite_types) {
+		size_t n = p->len + 2u * st->nparams;
+		uint8_t *payload = malloc(n);
+		if (!payload)
+			return -1;
+		memcpy(payload, p->data, bound_at);
+		payload[bound_at] = 1;
+		memcpy(payload + bound_at + 1, st->types, 2u * st->nparams);
+		memcpy(payload + bound_at + 1 + 2u * st->nparams, p->data + bound_at + 1, p->len - bound_at - 1);
+		int rc = backend_send(s, payload, n);
+		free(payload);
+		relay_client_consume(s, p);
+		if (rc != 0) {
+			session_backend_lost(s);
+			relay_send_errf(s, 1, 9003, "08S01", "mypool: lost connection to backend: %s", s->be->error);
+			session_release(s);
+			return 0;
+		}
+	} else {
+		int fw = session_forward(s, p);
+		if (fw != 0)
+			return fw < 0 ? -1 : 0;
+	}
+	st->long_data = false;
+	enum relay r = RELAY_DONE;
+	bool done = false;
+	while (!done && r == RELAY_DONE)
+		r = relay_result(s, &done, st);
+	if (r == RELAY_DONE && (flags & CURSOR_TYPE_READ_ONLY) && (s->status & STATUS_CURSOR_EXISTS))
+		st->cursor = true;
+	return session_finish(s, r, 1);
+}
+
+static int cmd_fetch(struct session *s, struct pkt *p)
+{
+	uint32_t id = p->len >= 5 ? get_u32(p->data + 1) : 0;
+	struct stmt *st = stmt_find(&s->stmts, id);
+	if (!st)
+		return unknown_statement(s, p, id, "mysqld_stmt_fetch");
+	if (!st->cursor || !s->be) {
+		if (relay_client_drop(s, p) != 0)
+			return -1;
+		relay_send_errf(s, 1, ER_STMT_HAS_NO_OPEN_CURSOR, "HY000", "The statement (%u) has no open cursor", id);
+		return 0;
+	}
+	session_begin_command(s, NULL, 0);
+	put_u32(p->data + 1, stmt_cache_get(&s->be->stmts, st->sql, st->sql_len));
+	int fw = session_forward(s, p);
+	if (fw != 0)
+		return fw < 0 ? -1 : 0;
+	uint16_t status = s->status;
+	bool done;
+	enum relay r = relay_rows(s, &status, &done);
+	s->status = status;
+	if (r != RELAY_DONE || s->resp_err || !(status & STATUS_CURSOR_EXISTS) || (status & STATUS_LAST_ROW_SENT))
+		st->cursor = false;
+	return session_finish(s, r, 1);
+}
+
+static int cmd_send_long_data(struct session *s, struct pkt *p)
+{
+	uint32_t id = p->len >= 5 ? get_u32(p->data + 1) : 0;
+	struct stmt *st = stmt_find(&s->stmts, id);
+	if (!st)
+		return relay_client_drop(s, p); /* no reply, as on the server; the execute fails */
+	session_begin_command(s, NULL, 0);
+	if (session_acquire(s, 1) != 0)
+		return relay_client_drop(s, p);
+	uint32_t server_id = on_backend(s, st, 1);
+	if (!server_id)
+		return relay_client_drop(s, p);
+	put_u32(p->data + 1, server_id);
+	int fw = session_forward(s, p);
+	if (fw != 0)
+		return fw < 0 ? -1 : 0;
+	st->long_data = true;
+	/* There is no reply: whatever session_acquire or on_backend wrote is an error nobody
+	 * expects, so the output is dropped. */
+	buf_reset(&s->out);
+	return 0;
+}
+
+static int cmd_reset(struct session *s, struct pkt *p)
+{
+	uint32_t id = p->len >= 5 ? get_u32(p->data + 1) : 0;
+	struct stmt *st = stmt_find(&s->stmts, id);
+	if (!st)
+		return unknown_statement(s, p, id, "mysqld_stmt_reset");
+	session_begin_command(s, NULL, 0);
+	if (!s->be || !(st->cursor || st->long_data)) {
+		/* Nothing of it lives on a server: there is nothing to reset. */
+		relay_client_consume(s, p);
+		st->cursor = st->long_data = false;
+		relay_send_ok(s, 1);
+		return 0;
+	}
+	put_u32(p->data + 1, stmt_cache_get(&s->be->stmts, st->sql, st->sql_len));
+	st->cursor = st->long_data = false;
+	int fw = session_forward(s, p);
+	if (fw != 0)
+		return fw < 0 ? -1 : 0;
+	bool done;
+	return session_finish(s, relay_result(s, &done, NULL), 1);
+}
+
+static int cmd_close(struct session *s, struct pkt *p)
+{
+	uint32_t id = p->len >= 5 ? get_u32(p->data + 1) : 0;
+	relay_client_consume(s, p);
+	struct stmt *st = stmt_find(&s->stmts, id);
+	if (!st)
+		return 0; /* no reply either way */
+	if (st->cursor && s->be) {
+		/* Close the cursor; the statement itself stays in the backend's cache. */
+		uint32_t server_id = stmt_cache_get(&s->be->stmts, st->sql, st->sql_len);
+		uint32_t len;
+		if (backend_send_id(s, COM_STMT_RESET, server_id) != 0 || relay_be_packet_whole(s, &len) != 0) {
+			session_backend_lost(s);
+			session_release(s);
+		} else {
+			buf_consume(&s->bin, PROTO_HEADER_LEN + len);
+		}
+	}
+	stmt_remove(&s->stmts, id);
+	return 0;
+}
+
+int prepared_command(struct session *s, struct pkt *p, uint8_t cmd)
+{
+	switch (cmd) {
+	case COM_STMT_PREPARE:
+		return cmd_prepare(s, p);
+	case COM_STMT_EXECUTE:
+		return cmd_execute(s, p);
+	case COM_STMT_FETCH:
+		return cmd_fetch(s, p);
+	case COM_STMT_SEND_LONG_DATA:
+		return cmd_send_long_data(s, p);
+	case COM_STMT_RESET:
+		return cmd_reset(s, p);
+	case COM_STMT_CLOSE:
+		return cmd_close(s, p);
+	default:
+		return relay_client_drop(s, p);
+	}
+}
+
+bool prepared_holds_backend(const struct session *s)
+{
+	for (const struct stmt *st = s->stmts.head; st; st = st->next)
+		if (st->cursor || st->long_data)
+			return true;
+	return false;
+}
