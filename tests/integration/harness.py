@@ -598,7 +598,7 @@ class Mypoold:
                 "listen": self.socket,
                 "threads": "2",
                 "log_level": os.environ.get("MYPOOL_TEST_LOG_LEVEL", "info"),
-                "pool_mode": "session",
+                "pool_mode": os.environ.get("MYPOOL_TEST_POOL_MODE", "session"),
                 "pool_wait_timeout": "5s",
                 "shutdown_timeout": "10s",
                 "max_allowed_packet": "64M",
