@@ -372,8 +372,10 @@ int backend_ping(struct backend *b)
 	return 0;
 }
 
-bool backend_alive(struct backend *b)
+bool backend_alive(struct backend *b, unsigned min_idle_ms)
 {
+	if (mono_ms() - b->idle_since_ms < min_idle_ms)
+		return true;
 	char c;
 	ssize_t r = recv(b->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
 	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))

@@ -69,8 +69,8 @@ const char *backend_sqlstate(const struct backend *b);
 const char *backend_error(const struct backend *b);
 
 /* Cheap liveness check without I/O wait: false if the server closed the connection or sent
- * something unexpected while idle. */
-bool backend_alive(struct backend *b);
+ * something unexpected while idle. Backends idle for less than min_idle_ms are not checked. */
+bool backend_alive(struct backend *b, unsigned min_idle_ms);
 
 uint64_t mono_ms(void);
 

@@ -11,6 +11,7 @@
 #include "log.h"
 
 #if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #define CORO_ASAN 1
 #endif
@@ -19,9 +20,66 @@
 #define CORO_TSAN 1
 #endif
 
+/* The context switch. On x86-64 a dozen instructions that save the callee-saved registers and
+ * the stack pointer (glibc's swapcontext also saves the signal mask: two system calls per
+ * switch, and a session switches twice per wait). Elsewhere, ucontext. */
+#if defined(__x86_64__) && !defined(MYPOOL_UCONTEXT)
+#define CORO_ASM 1
+struct ctx {
+	void *sp;
+};
+/* Save the current context in *from and continue in to. */
+void coro_switch(struct ctx *from, struct ctx *to);
+__asm__(".text\n"
+	".globl coro_switch\n"
+	".type coro_switch,@function\n"
+	".hidden coro_switch\n"
+	"coro_switch:\n"
+	"	pushq %rbp\n"
+	"	pushq %rbx\n"
+	"	pushq %r12\n"
+	"	pushq %r13\n"
+	"	pushq %r14\n"
+	"	pushq %r15\n"
+	"	subq $8, %rsp\n"
+	"	stmxcsr (%rsp)\n"
+	"	fnstcw 4(%rsp)\n"
+	"	movq %rsp, (%rdi)\n"
+	"	movq (%rsi), %rsp\n"
+	"	ldmxcsr (%rsp)\n"
+	"	fldcw 4(%rsp)\n"
+	"	addq $8, %rsp\n"
+	"	popq %r15\n"
+	"	popq %r14\n"
+	"	popq %r13\n"
+	"	popq %r12\n"
+	"	popq %rbx\n"
+	"	popq %rbp\n"
+	"	ret\n"
+	".size coro_switch,.-coro_switch\n"
+	/* A new coroutine's first switch returns here with the coroutine in r12. */
+	".globl coro_start\n"
+	".type coro_start,@function\n"
+	".hidden coro_start\n"
+	"coro_start:\n"
+	"	movq %r12, %rdi\n"
+	"	call coro_entry\n"
+	"	ud2\n"
+	".size coro_start,.-coro_start\n");
+void coro_start(void);
+#else
+struct ctx {
+	ucontext_t uc;
+};
+static void coro_switch(struct ctx *from, struct ctx *to)
+{
+	swapcontext(&from->uc, &to->uc);
+}
+#endif
+
 struct coro {
-	ucontext_t ctx;
-	ucontext_t *caller; /* the scheduler context that resumed us */
+	struct ctx ctx;
+	struct ctx *caller; /* the scheduler context that resumed us */
 	coro_fn fn;
 	void (*cleanup)(void *arg);
 	void *arg;
@@ -42,7 +100,7 @@ struct coro {
 };
 
 static __thread struct coro *current;
-static __thread ucontext_t scheduler_ctx;
+static __thread struct ctx scheduler_ctx;
 #ifdef CORO_ASAN
 /* The scheduler's (thread's) stack, learnt on the coroutine side of each switch. */
 static __thread const void *sched_bottom;
@@ -54,9 +112,10 @@ bool coro_finished(const struct coro *c) { return c->finished; }
 void **coro_wait_slot(struct coro *c) { return &c->wait; }
 size_t coro_stack_size(const struct coro *c) { return c->stack_len; }
 
-static void trampoline(unsigned hi, unsigned lo)
+/* Where a coroutine begins; it never returns (its last switch leaves for good). */
+void coro_entry(struct coro *c);
+void coro_entry(struct coro *c)
 {
-	struct coro *c = (struct coro *)(((uintptr_t)hi << 32) | (uintptr_t)lo);
 #ifdef CORO_ASAN
 	__sanitizer_finish_switch_fiber(NULL, &sched_bottom, &sched_size);
 #endif
@@ -70,8 +129,17 @@ static void trampoline(unsigned hi, unsigned lo)
 #ifdef CORO_TSAN
 	__tsan_switch_to_fiber(c->tsan_caller, 0);
 #endif
-	setcontext(c->caller);
+	struct ctx dead;
+	coro_switch(&dead, c->caller);
+	__builtin_unreachable();
 }
+
+#ifndef CORO_ASM
+static void trampoline(unsigned hi, unsigned lo)
+{
+	coro_entry((struct coro *)(((uintptr_t)hi << 32) | (uintptr_t)lo));
+}
+#endif
 
 struct coro *coro_create(size_t stack_size, coro_fn fn, void *arg)
 {
@@ -98,16 +166,41 @@ struct coro *coro_create(size_t stack_size, coro_fn fn, void *arg)
 	c->stack_len = len;
 	c->fn = fn;
 	c->arg = arg;
-	if (getcontext(&c->ctx) != 0) {
+#ifdef CORO_ASAN
+	/* The mapping may reuse a dead coroutine's addresses, whose frames left poisoned shadow. */
+	ASAN_UNPOISON_MEMORY_REGION(c->stack, c->stack_len);
+#endif
+#ifdef CORO_ASM
+	/* The frame coro_switch pops: mxcsr/x87 control word, r15..r12 (r12 = the coroutine),
+	 * rbx, rbp, then the return address coro_start. After the ret, rsp is 16-byte aligned, so
+	 * coro_start's call leaves coro_entry with the ABI's alignment. */
+	uint64_t *top = (uint64_t *)((char *)c->stack + c->stack_len);
+	uint64_t *sp = top - 10;
+	uint32_t mxcsr;
+	uint16_t fpucw;
+	__asm__ volatile("stmxcsr %0" : "=m"(mxcsr));
+	__asm__ volatile("fnstcw %0" : "=m"(fpucw));
+	sp[0] = (uint64_t)mxcsr | (uint64_t)fpucw << 32;
+	sp[1] = 0;                  /* r15 */
+	sp[2] = 0;                  /* r14 */
+	sp[3] = 0;                  /* r13 */
+	sp[4] = (uint64_t)(uintptr_t)c; /* r12 */
+	sp[5] = 0;                  /* rbx */
+	sp[6] = 0;                  /* rbp */
+	sp[7] = (uint64_t)(uintptr_t)coro_start;
+	c->ctx.sp = sp;
+#else
+	if (getcontext(&c->ctx.uc) != 0) {
 		munmap(c->map, c->map_len);
 		free(c);
 		return NULL;
 	}
-	c->ctx.uc_stack.ss_sp = c->stack;
-	c->ctx.uc_stack.ss_size = c->stack_len;
-	c->ctx.uc_link = NULL;
+	c->ctx.uc.uc_stack.ss_sp = c->stack;
+	c->ctx.uc.uc_stack.ss_size = c->stack_len;
+	c->ctx.uc.uc_link = NULL;
 	uintptr_t p = (uintptr_t)c;
-	makecontext(&c->ctx, (void (*)(void))trampoline, 2, (unsigned)(p >> 32), (unsigned)(p & 0xffffffffu));
+	makecontext(&c->ctx.uc, (void (*)(void))trampoline, 2, (unsigned)(p >> 32), (unsigned)(p & 0xffffffffu));
+#endif
 #ifdef CORO_TSAN
 	c->tsan_fiber = __tsan_create_fiber(0);
 #endif
@@ -130,7 +223,7 @@ void coro_resume(struct coro *c)
 	__tsan_switch_to_fiber(c->tsan_fiber, 0);
 #endif
 	log_set_context(c->log_ctx);
-	swapcontext(&scheduler_ctx, &c->ctx);
+	coro_switch(&scheduler_ctx, &c->ctx);
 #ifdef CORO_ASAN
 	__sanitizer_finish_switch_fiber(fake, NULL, NULL);
 #endif
@@ -161,7 +254,7 @@ void coro_yield(void)
 #ifdef CORO_TSAN
 	__tsan_switch_to_fiber(c->tsan_caller, 0);
 #endif
-	swapcontext(&c->ctx, c->caller);
+	coro_switch(&c->ctx, c->caller);
 #ifdef CORO_ASAN
 	__sanitizer_finish_switch_fiber(c->fake_stack, &sched_bottom, &sched_size);
 #endif

@@ -72,10 +72,16 @@ enum io_result io_sleep(long ms)
 	return io_wait(-1, 0, ms, NULL);
 }
 
-ssize_t io_read(int fd, void *p, size_t n, long timeout_ms)
+static ssize_t read_loop(int fd, void *p, size_t n, long timeout_ms, bool wait_first)
 {
 	for (;;) {
-		ssize_t r = read(fd, p, n);
+		ssize_t r = -1;
+		if (wait_first) {
+			wait_first = false;
+			errno = EAGAIN;
+		} else {
+			r = read(fd, p, n);
+		}
 		if (r >= 0)
 			return r;
 		if (errno == EINTR)
@@ -93,6 +99,16 @@ ssize_t io_read(int fd, void *p, size_t n, long timeout_ms)
 			return -1;
 		}
 	}
+}
+
+ssize_t io_read(int fd, void *p, size_t n, long timeout_ms)
+{
+	return read_loop(fd, p, n, timeout_ms, false);
+}
+
+ssize_t io_read_later(int fd, void *p, size_t n, long timeout_ms)
+{
+	return read_loop(fd, p, n, timeout_ms, true);
 }
 
 int io_write_all(int fd, const void *p, size_t n, long timeout_ms)

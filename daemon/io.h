@@ -35,6 +35,9 @@ enum io_result io_sleep(long ms);
 /* Read at least one byte: >0 bytes read, 0 at EOF, -1 on error with errno set (ETIMEDOUT after
  * timeout_ms, ECANCELED if woken). */
 ssize_t io_read(int fd, void *p, size_t n, long timeout_ms);
+/* The same, but wait for readability first: for a reply that cannot have arrived yet (saves
+ * the read that would fail). */
+ssize_t io_read_later(int fd, void *p, size_t n, long timeout_ms);
 /* Write all n bytes: 0, or -1 with errno (EPIPE, ETIMEDOUT, ECANCELED ...). */
 int io_write_all(int fd, const void *p, size_t n, long timeout_ms);
 

@@ -48,6 +48,8 @@ struct pool {
 	struct schema_seen schemas[SCHEMA_CACHE];
 };
 
+/* A backend idle for less than this is taken without checking that the server still has it. */
+#define IDLE_CHECK_MS 1000
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
 
@@ -183,7 +185,7 @@ struct backend *pool_checkout(struct pool *p, bool found_rows, void *thread, enu
 		struct backend *b = take_idle(p, found_rows, false);
 		if (b) {
 			pthread_mutex_unlock(&p->lock);
-			if (backend_alive(b))
+			if (backend_alive(b, IDLE_CHECK_MS))
 				return b;
 			log_info("backend %u was closed while idle; replacing it", b->server_id);
 			close_backend(p, b);
@@ -247,7 +249,7 @@ struct backend *pool_checkout(struct pool *p, bool found_rows, void *thread, enu
 		}
 		switch (w.state) {
 		case W_BACKEND:
-			if (backend_alive(w.granted))
+			if (backend_alive(w.granted, IDLE_CHECK_MS))
 				return w.granted;
 			close_backend(p, w.granted);
 			continue;

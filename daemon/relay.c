@@ -146,7 +146,10 @@ int relay_be_fill(struct session *s, size_t n)
 			s->be->broken = true;
 			return -1;
 		}
-		ssize_t r = io_read(s->be->fd, p, buf_room(&s->bin), -1);
+		/* Right after a command went out its reply cannot be there yet: wait first. */
+		ssize_t r = s->be_await ? io_read_later(s->be->fd, p, buf_room(&s->bin), -1)
+					: io_read(s->be->fd, p, buf_room(&s->bin), -1);
+		s->be_await = false;
 		if (r <= 0) {
 			snprintf(s->be->error, sizeof(s->be->error), "%s",
 				 r == 0 ? "server closed the connection" : strerror(errno));
@@ -165,6 +168,7 @@ int relay_be_write(struct session *s, const void *p, size_t n)
 		s->be->broken = true;
 		return -1;
 	}
+	s->be_await = true;
 	return 0;
 }
 

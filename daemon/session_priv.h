@@ -85,6 +85,7 @@ struct session {
 	bool resp_err;         /* the last response was an ERR packet */
 	uint8_t last_seq;      /* sequence id of the last packet sent to the client */
 	uint8_t seq_shift;     /* packets mypool inserted into the current response */
+	bool be_await;         /* a command just went to the backend: its reply is not there yet */
 	struct stmt_table stmts; /* prepared statements (binary protocol) */
 	/* Transaction pooling: the client's session state, applied to whichever backend it gets. */
 	struct varset vars;     /* system variables it changed (from the session trackers) */
