@@ -39,12 +39,28 @@
 /* User names longer than this are refused (MariaDB's own limit is 80 characters). */
 #define CONFIG_MAX_USER_NAME 80
 
-enum key_type { KT_STRING, KT_PATH, KT_UINT, KT_BOOL, KT_OCTAL, KT_DURATION, KT_SIZE, KT_ENUM, KT_HOSTPORT };
+/* Longest system user or group name accepted for `user` / `group` (useradd's limit). */
+#define CONFIG_MAX_SYSTEM_NAME 32
+
+enum key_type {
+	KT_STRING,
+	KT_PATH,
+	KT_UINT,
+	KT_BOOL,
+	KT_OCTAL,
+	KT_DURATION,
+	KT_SIZE,
+	KT_ENUM,
+	KT_HOSTPORT,
+	KT_NAMES,   /* comma-separated user names, stored without spaces ("" = none) */
+	KT_ADDRESS, /* a Unix socket path, or a loopback 127.0.0.1:PORT / [::1]:PORT */
+};
 
 static const char *const type_names[] = {
 	[KT_STRING] = "string",   [KT_PATH] = "path",    [KT_UINT] = "integer",
 	[KT_BOOL] = "boolean",    [KT_OCTAL] = "octal",  [KT_DURATION] = "duration",
 	[KT_SIZE] = "size",       [KT_ENUM] = "choice",  [KT_HOSTPORT] = "host:port",
+	[KT_NAMES] = "list",      [KT_ADDRESS] = "address",
 };
 
 struct key_def {
@@ -57,8 +73,11 @@ struct key_def {
 	 * bytes in `max` (0 = no limit). */
 	unsigned long long min, max;
 	bool empty_ok; /* STRING: an empty value is allowed */
+	bool bare_ms;  /* DURATION: a bare number is milliseconds, not seconds */
 	bool reloadable;
+	bool secret;   /* never shown (config_value) */
 	int (*parse_enum)(const char *); /* ENUM: value or -1 */
+	const char *(*enum_name)(int);    /* ENUM: the value's name */
 	const char *choices;              /* ENUM, BOOL: for messages and docs */
 	const char *doc;
 };
@@ -70,6 +89,16 @@ static int pool_mode_parse(const char *s)
 	if (strcasecmp(s, "transaction") == 0)
 		return POOL_TRANSACTION;
 	return -1;
+}
+
+static const char *pool_mode_name(int m)
+{
+	return m == POOL_SESSION ? "session" : "transaction";
+}
+
+static const char *log_level_str(int l)
+{
+	return log_level_name((enum log_level)l);
 }
 
 #define FIELD(f) offsetof(struct config, f)
@@ -91,13 +120,15 @@ static const struct key_def keys[] = {
 	  .min = 0, .max = 256, .reloadable = false,
 	  .doc = "Worker threads; 0 = one per online CPU." },
 	{ "mypoold", "log_level", KT_ENUM, FIELD(log_level), "info",
-	  .parse_enum = log_level_parse, .choices = "error|warning|info|debug", .reloadable = true,
+	  .parse_enum = log_level_parse, .enum_name = log_level_str, .choices = "error|warning|info|debug",
+	  .reloadable = true,
 	  .doc = "Most verbose level that is logged." },
 	{ "mypoold", "log_syslog", KT_BOOL, FIELD(log_syslog), "no",
 	  .choices = "yes|no", .reloadable = true,
 	  .doc = "Log to syslog instead of stderr." },
 	{ "mypoold", "pool_mode", KT_ENUM, FIELD(pool_mode), "transaction",
-	  .parse_enum = pool_mode_parse, .choices = "session|transaction", .reloadable = false,
+	  .parse_enum = pool_mode_parse, .enum_name = pool_mode_name, .choices = "session|transaction",
+	  .reloadable = false,
 	  .doc = "transaction: a client holds a server connection only while a transaction or pinned state "
 		 "needs it; session: from its first statement until it disconnects." },
 	{ "mypoold", "pool_wait_timeout", KT_DURATION, FIELD(pool_wait_timeout_ms), "5s",
@@ -121,6 +152,29 @@ static const struct key_def keys[] = {
 	{ "mypoold", "server_version", KT_STRING, FIELD(server_version), "10.11.99-MariaDB-mypool",
 	  .max = 60, .reloadable = true,
 	  .doc = "Server version string announced to clients in the handshake." },
+	{ "mypoold", "user", KT_STRING, FIELD(user), NULL,
+	  .max = CONFIG_MAX_SYSTEM_NAME, .reloadable = false,
+	  .doc = "Started as root, switch to this system user once the sockets are open (before any "
+		 "client is served); unset = keep the current user." },
+	{ "mypoold", "group", KT_STRING, FIELD(group), NULL,
+	  .max = CONFIG_MAX_SYSTEM_NAME, .reloadable = false,
+	  .doc = "Group of the Unix socket and of the process after the switch; unset = the user's primary "
+		 "group." },
+	{ "mypoold", "pidfile", KT_PATH, FIELD(pidfile), NULL,
+	  .max = 4095, .reloadable = false,
+	  .doc = "Write the supervisor's process id to this file (removed at exit); unset = no file." },
+	{ "mypoold", "admin_users", KT_NAMES, FIELD(admin_users), "",
+	  .max = CONFIG_MAX_USER_NAME, .reloadable = true,
+	  .doc = "Users (from [users]) that may connect to the admin console (database mypool), e.g. "
+		 "admin, ops; empty = nobody." },
+	{ "mypoold", "metrics_listen", KT_ADDRESS, FIELD(metrics_listen), NULL,
+	  .max = SUN_PATH_MAX, .reloadable = false,
+	  .doc = "Serve Prometheus metrics over HTTP on this Unix socket path or loopback address; "
+		 "unset = off." },
+	{ "mypoold", "log_slow_ms", KT_DURATION, FIELD(log_slow_ms), "0",
+	  .min = 0, .max = MS_PER_H, .bare_ms = true, .reloadable = true,
+	  .doc = "Log statements that run longer than this (a bare number is milliseconds: 200 = 200ms); "
+		 "0 = off." },
 
 	/* [backend] */
 	{ "backend", "socket", KT_PATH, FIELD(backend_socket), NULL,
@@ -136,7 +190,7 @@ static const struct key_def keys[] = {
 	  .max = CONFIG_MAX_USER_NAME, .reloadable = true,
 	  .doc = "User that mypool logs in to the server as (required)." },
 	{ "backend", "password", KT_STRING, FIELD(backend_password), "",
-	  .empty_ok = true, .reloadable = true,
+	  .empty_ok = true, .secret = true, .reloadable = true,
 	  .doc = "Password of that user, in plain text; empty = no password." },
 	{ "backend", "pool_size", KT_UINT, FIELD(pool_size), "20",
 	  .min = 1, .max = 10000, .reloadable = true,
@@ -209,6 +263,8 @@ static void format_number(const struct key_def *k, unsigned long long v, char *b
 	case KT_BOOL:
 	case KT_ENUM:
 	case KT_HOSTPORT:
+	case KT_NAMES:
+	case KT_ADDRESS:
 		snprintf(buf, n, "%llu", v);
 		break;
 	}
@@ -237,6 +293,12 @@ static void format_range(const struct key_def *k, char *buf, size_t n)
 	case KT_PATH:
 		if (k->max != 0)
 			snprintf(buf, n, "at most %llu bytes", k->max);
+		break;
+	case KT_NAMES:
+		snprintf(buf, n, "comma-separated names of at most %llu bytes", k->max);
+		break;
+	case KT_ADDRESS:
+		snprintf(buf, n, "/path, 127.0.0.1:PORT or [::1]:PORT");
 		break;
 	case KT_HOSTPORT:
 		break;
@@ -283,9 +345,14 @@ static unsigned long long mul_sat(unsigned long long a, unsigned long long b)
 
 static const char duration_hint[] =
 	"expected a duration like 500ms, 5s, 0.5, 2min or 1h (a bare number is seconds)";
+static const char duration_hint_ms[] =
+	"expected a duration like 200, 500ms, 5s, 2min or 1h (a bare number is milliseconds)";
 
-static bool parse_duration(const char *v, unsigned long long *out, char *err, size_t errlen)
+/* bare_unit: what a number without a unit counts (MS_PER_S, or 1 for keys named *_ms). */
+static bool parse_duration(const char *v, unsigned long long bare_unit, unsigned long long *out, char *err,
+			   size_t errlen)
 {
+	const char *hint = bare_unit == 1 ? duration_hint_ms : duration_hint;
 	const char *s = v;
 	unsigned long long ip = 0, frac = 0, unit, p10 = 1;
 	int ni = 0, nf = 0;
@@ -305,12 +372,14 @@ static bool parse_duration(const char *v, unsigned long long *out, char *err, si
 		}
 	}
 	if (ni == 0 && nf == 0) {
-		snprintf(err, errlen, "%s, got '%s'", duration_hint, v);
+		snprintf(err, errlen, "%s, got '%s'", hint, v);
 		return false;
 	}
 	while (*s == ' ' || *s == '\t')
 		s++;
-	if (*s == '\0' || strcasecmp(s, "s") == 0)
+	if (*s == '\0')
+		unit = bare_unit;
+	else if (strcasecmp(s, "s") == 0)
 		unit = MS_PER_S;
 	else if (strcasecmp(s, "ms") == 0)
 		unit = 1;
@@ -322,7 +391,7 @@ static bool parse_duration(const char *v, unsigned long long *out, char *err, si
 		snprintf(err, errlen, "ambiguous unit in '%s': write 'min' for minutes or 'ms' for milliseconds", v);
 		return false;
 	} else {
-		snprintf(err, errlen, "%s, got '%s'", duration_hint, v);
+		snprintf(err, errlen, "%s, got '%s'", hint, v);
 		return false;
 	}
 	if ((frac * unit) % p10 != 0) {
@@ -432,9 +501,117 @@ bad:
 	return false;
 }
 
+/* "a, b,c" -> "a,b,c" (malloc'd): names separated by commas, spaces around them dropped; each
+ * name non-empty, at most max bytes, without spaces, listed once. "" stays "". */
+static char *parse_names(const char *v, unsigned long long max, char *err, size_t errlen)
+{
+	char *out = malloc(strlen(v) + 1), *o = out;
+	const char *s = v;
+	if (out == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	*o = '\0';
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s == '\0')
+		return out;
+	for (int i = 1;; i++) {
+		while (*s == ' ' || *s == '\t')
+			s++;
+		size_t n = strcspn(s, ",");
+		size_t len = n;
+		while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+			len--;
+		if (len == 0) {
+			snprintf(err, errlen, "name %d of the list is empty, got '%s'", i, v);
+			goto fail;
+		}
+		if (len > max) {
+			snprintf(err, errlen, "name %d of the list is %zu bytes long, the limit is %llu", i, len, max);
+			goto fail;
+		}
+		if (memchr(s, ' ', len) != NULL || memchr(s, '\t', len) != NULL) {
+			snprintf(err, errlen, "name %d of the list contains a space (separate names with ','), "
+				 "got '%s'", i, v);
+			goto fail;
+		}
+		for (const char *p = out; *p != '\0';) {
+			size_t pl = strcspn(p, ",");
+			if (pl == len && memcmp(p, s, len) == 0) {
+				snprintf(err, errlen, "'%.*s' is listed twice", (int)len, s);
+				goto fail;
+			}
+			p += pl + (p[pl] == ',');
+		}
+		if (o != out)
+			*o++ = ',';
+		memcpy(o, s, len);
+		o += len;
+		*o = '\0';
+		s += n;
+		if (*s == '\0')
+			return out;
+		s++; /* the comma */
+	}
+fail:
+	free(out);
+	return NULL;
+}
+
+/* A Unix socket path, or a loopback address with a port (an HTTP endpoint without
+ * authentication is not offered on other interfaces). */
+static bool check_address(const char *v, unsigned long long max, char *err, size_t errlen)
+{
+	const char *port;
+	unsigned long long n;
+	if (v[0] == '/') {
+		if (strlen(v) > max) {
+			snprintf(err, errlen, "a socket path must be at most %llu bytes, got %zu", max, strlen(v));
+			return false;
+		}
+		return true;
+	}
+	if (strncmp(v, "127.0.0.1:", 10) == 0)
+		port = v + 10;
+	else if (strncmp(v, "[::1]:", 6) == 0)
+		port = v + 6;
+	else {
+		snprintf(err, errlen, "expected a Unix socket path (/...), 127.0.0.1:PORT or [::1]:PORT, got '%s'",
+			 v);
+		return false;
+	}
+	if (!parse_uint(port, &n) || n < 1 || n > 65535) {
+		snprintf(err, errlen, "port must be 1..65535, got '%s'", v);
+		return false;
+	}
+	return true;
+}
+
 static void *field_ptr(struct config *c, const struct key_def *k)
 {
 	return (char *)c + k->offset;
+}
+
+/* Stored as a char * (NULL = unset)? Otherwise an unsigned, a bool or an int (enum). */
+static bool key_is_string(const struct key_def *k)
+{
+	switch (k->type) {
+	case KT_STRING:
+	case KT_PATH:
+	case KT_HOSTPORT:
+	case KT_NAMES:
+	case KT_ADDRESS:
+		return true;
+	case KT_UINT:
+	case KT_BOOL:
+	case KT_OCTAL:
+	case KT_DURATION:
+	case KT_SIZE:
+	case KT_ENUM:
+		return false;
+	}
+	return false;
 }
 
 /* Parse v for key k and store it in c. */
@@ -443,7 +620,7 @@ static bool parse_value(const struct key_def *k, const char *v, struct config *c
 	unsigned long long n = 0;
 	char lo[32], hi[32];
 
-	if (v[0] == '\0' && !(k->type == KT_STRING && k->empty_ok)) {
+	if (v[0] == '\0' && !(k->type == KT_STRING && k->empty_ok) && k->type != KT_NAMES) {
 		snprintf(err, errlen, "must not be empty (comment the line out to use the default)");
 		return false;
 	}
@@ -455,19 +632,32 @@ static bool parse_value(const struct key_def *k, const char *v, struct config *c
 		}
 		/* fall through */
 	case KT_STRING:
-	case KT_HOSTPORT: {
+	case KT_HOSTPORT:
+	case KT_NAMES:
+	case KT_ADDRESS: {
 		size_t len = strlen(v);
-		if (k->max != 0 && len > k->max) {
+		char *dup;
+		if (k->type == KT_NAMES) {
+			dup = parse_names(v, k->max, err, errlen);
+			if (dup == NULL)
+				return false;
+			goto store;
+		}
+		if (k->type == KT_ADDRESS) {
+			if (!check_address(v, k->max, err, errlen))
+				return false;
+		} else if (k->max != 0 && len > k->max) {
 			snprintf(err, errlen, "must be at most %llu bytes, got %zu", k->max, len);
 			return false;
 		}
 		if (k->type == KT_HOSTPORT && !check_hostport(v, err, errlen))
 			return false;
-		char *dup = strdup(v);
+		dup = strdup(v);
 		if (dup == NULL) {
 			snprintf(err, errlen, "out of memory");
 			return false;
 		}
+	store:;
 		char **fp = field_ptr(c, k);
 		if (*fp != NULL) {
 			explicit_bzero(*fp, strlen(*fp));
@@ -505,7 +695,7 @@ static bool parse_value(const struct key_def *k, const char *v, struct config *c
 			return false;
 		break;
 	case KT_DURATION:
-		if (!parse_duration(v, &n, err, errlen))
+		if (!parse_duration(v, k->bare_ms ? 1 : MS_PER_S, &n, err, errlen))
 			return false;
 		break;
 	case KT_SIZE:
@@ -857,6 +1047,15 @@ static void check_whole(struct parse *ps)
 		     c->pool_size, c->min_idle);
 	if (c->n_users == 0)
 		perr(ps, 0, "[users]: at least one user is required");
+	if (c->group != NULL && c->user == NULL && !ps->key_bad[find_key("mypoold", "user")])
+		perr(ps, ps->key_line[find_key("mypoold", "group")],
+		     "key 'group': only used with 'user' (set user too, or remove group)");
+	if (c->metrics_listen != NULL && c->listen != NULL && strcmp(c->metrics_listen, c->listen) == 0)
+		perr(ps, ps->key_line[find_key("mypoold", "metrics_listen")],
+		     "key 'metrics_listen': must differ from listen (%s)", c->listen);
+	if (c->pidfile != NULL && c->listen != NULL && strcmp(c->pidfile, c->listen) == 0)
+		perr(ps, ps->key_line[find_key("mypoold", "pidfile")], "key 'pidfile': must differ from listen (%s)",
+		     c->listen);
 }
 
 static struct config *config_new(const char *name)
@@ -978,7 +1177,7 @@ void config_free(struct config *c)
 	if (c == NULL)
 		return;
 	for (size_t i = 0; i < N_KEYS; i++) {
-		if (keys[i].type == KT_STRING || keys[i].type == KT_PATH || keys[i].type == KT_HOSTPORT) {
+		if (key_is_string(&keys[i])) {
 			char **fp = field_ptr(c, &keys[i]);
 			if (*fp != NULL) {
 				explicit_bzero(*fp, strlen(*fp));
@@ -993,6 +1192,87 @@ void config_free(struct config *c)
 	free(c->users);
 	free(c->path);
 	free(c);
+}
+
+int config_keep_fixed(struct config *next, const struct config *cur, char *changed, size_t len)
+{
+	int n = 0;
+	size_t used = 0;
+	if (len > 0)
+		changed[0] = '\0';
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const struct key_def *k = &keys[i];
+		if (k->reloadable)
+			continue;
+		void *np = field_ptr(next, k);
+		const void *cp = (const char *)cur + k->offset;
+		if (key_is_string(k)) {
+			char **ns = np;
+			const char *cs = *(char *const *)cp;
+			if ((*ns == NULL && cs == NULL) || (*ns != NULL && cs != NULL && strcmp(*ns, cs) == 0))
+				continue;
+			char *dup = NULL;
+			if (cs != NULL && (dup = strdup(cs)) == NULL)
+				return -1;
+			free(*ns);
+			*ns = dup;
+		} else if (k->type == KT_BOOL) {
+			if (*(bool *)np == *(const bool *)cp)
+				continue;
+			*(bool *)np = *(const bool *)cp;
+		} else if (k->type == KT_ENUM) {
+			if (*(int *)np == *(const int *)cp)
+				continue;
+			*(int *)np = *(const int *)cp;
+		} else {
+			if (*(unsigned *)np == *(const unsigned *)cp)
+				continue;
+			*(unsigned *)np = *(const unsigned *)cp;
+		}
+		if (used < len) {
+			int w = snprintf(changed + used, len - used, "%s%s", n > 0 ? ", " : "", k->name);
+			used += w > 0 ? (size_t)w : 0;
+		}
+		n++;
+	}
+	return n;
+}
+
+int config_value(const struct config *c, const char *section, const char *name, char *buf, size_t len)
+{
+	int i = find_key(section, name);
+	if (i < 0 || len == 0)
+		return -1;
+	const struct key_def *k = &keys[i];
+	const void *fp = (const char *)c + k->offset;
+	if (key_is_string(k)) {
+		const char *v = *(char *const *)fp;
+		if (v == NULL)
+			return -1;
+		snprintf(buf, len, "%s", k->secret && v[0] != '\0' ? "(hidden)" : v);
+		return 0;
+	}
+	switch (k->type) {
+	case KT_BOOL:
+		snprintf(buf, len, "%s", *(const bool *)fp ? "yes" : "no");
+		break;
+	case KT_ENUM:
+		snprintf(buf, len, "%s", k->enum_name(*(const int *)fp));
+		break;
+	case KT_UINT:
+	case KT_OCTAL:
+	case KT_DURATION:
+	case KT_SIZE:
+		format_number(k, *(const unsigned *)fp, buf, len);
+		break;
+	case KT_STRING:
+	case KT_PATH:
+	case KT_HOSTPORT:
+	case KT_NAMES:
+	case KT_ADDRESS:
+		return -1; /* handled above */
+	}
+	return 0;
 }
 
 const struct config_user *config_find_user(const struct config *c, const char *name, size_t name_len)

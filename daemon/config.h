@@ -47,6 +47,16 @@ struct config {
 	unsigned coro_stack_size;    /* bytes per client session coroutine */
 	unsigned client_idle_timeout_ms; /* 0 = never */
 	char *server_version;        /* version string announced to clients */
+	char *user;                  /* switch to this user after opening the sockets; NULL = stay */
+	char *group;                 /* ... and this group; NULL = the user's primary group */
+	char *pidfile;               /* the supervisor's pid file; NULL = none */
+	/* Users allowed on the admin console: names separated by ',' with no spaces (the parser
+	 * drops spaces around them), each 1..80 bytes, no duplicates; "" = nobody. Never NULL. */
+	char *admin_users;
+	/* Prometheus endpoint: a Unix socket path ("/..."), "127.0.0.1:PORT" or "[::1]:PORT";
+	 * NULL = off. */
+	char *metrics_listen;
+	unsigned log_slow_ms;        /* log statements slower than this; 0 = off */
 
 	/* [backend] */
 	char *backend_socket; /* either socket ... */
@@ -72,6 +82,17 @@ int config_load(const char *path, FILE *errs, struct config **out);
 /* Same, from a string (tests); `name` stands for the file name in messages. */
 int config_load_string(const char *text, const char *name, FILE *errs, struct config **out);
 void config_free(struct config *c);
+
+/* The value of [section] name in c, written as in the file (durations "5s", sizes "64M", modes
+ * "0660", booleans "yes"/"no", choices by name); a secret (the backend password) reads
+ * "(hidden)" unless it is empty. Returns 0, or -1 if the key is unset (NULL) or unknown. */
+int config_value(const struct config *c, const char *section, const char *name, char *buf, size_t len);
+
+/* For a reload: each key that cannot change at runtime (reloadable false in the table) and
+ * differs between the running `cur` and the newly loaded `next` gets cur's value back in next,
+ * so next describes what actually runs. Their names go to `changed` as "listen, threads" ("" if
+ * none; cut to len). Returns how many keys were kept, or -1 if out of memory. */
+int config_keep_fixed(struct config *next, const struct config *cur, char *changed, size_t len);
 
 const struct config_user *config_find_user(const struct config *c, const char *name, size_t name_len);
 

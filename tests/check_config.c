@@ -90,6 +90,15 @@ static void load_key_err(const char *section, const char *key, const char *value
 	free(expected);
 }
 
+/* n copies of ch (caller frees). */
+static char *line_of(char ch, size_t n)
+{
+	char *s = malloc(n + 1);
+	memset(s, ch, n);
+	s[n] = '\0';
+	return s;
+}
+
 /* --- the shipped files ------------------------------------------------------------------- */
 
 START_TEST(reference_file_loads)
@@ -225,7 +234,8 @@ START_TEST(key_table)
 {
 	const struct config_key_info *k;
 	size_t n = config_keys(&k);
-	const char *fixed[] = { "listen", "socket_mode", "listen_tcp", "threads", "coro_stack_size", "pool_mode" };
+	const char *fixed[] = { "listen",	  "socket_mode", "listen_tcp", "threads",	 "coro_stack_size",
+				"pool_mode", "user",	     "group",	   "pidfile", "metrics_listen" };
 	for (size_t i = 0; i < n; i++) {
 		bool is_fixed = false;
 		for (size_t j = 0; j < sizeof(fixed) / sizeof(fixed[0]); j++)
@@ -233,8 +243,9 @@ START_TEST(key_table)
 		ck_assert_msg(k[i].reloadable == !is_fixed, "%s", k[i].name);
 		ck_assert_ptr_nonnull(k[i].doc);
 		ck_assert_ptr_nonnull(k[i].type);
-		for (size_t j = 0; j < i; j++)
-			ck_assert_msg(strcmp(k[i].name, k[j].name) != 0, "duplicate %s", k[i].name);
+		for (size_t j = 0; j < i; j++) /* [mypoold] user and [backend] user are two keys */
+			ck_assert_msg(strcmp(k[i].name, k[j].name) != 0 || strcmp(k[i].section, k[j].section) != 0,
+				      "duplicate [%s] %s", k[i].section, k[i].name);
 		if (strcmp(k[i].name, "pool_size") == 0) {
 			ck_assert_str_eq(k[i].range, "1..10000");
 			ck_assert_str_eq(k[i].default_value, "20");
@@ -243,6 +254,12 @@ START_TEST(key_table)
 			ck_assert_str_eq(k[i].range, "1ms..1h");
 		if (strcmp(k[i].name, "coro_stack_size") == 0)
 			ck_assert_str_eq(k[i].range, "32K..8M");
+		if (strcmp(k[i].name, "admin_users") == 0) {
+			ck_assert_str_eq(k[i].type, "list");
+			ck_assert_str_eq(k[i].default_value, "");
+		}
+		if (strcmp(k[i].name, "log_slow_ms") == 0)
+			ck_assert_str_eq(k[i].range, "0..1h");
 	}
 }
 END_TEST
@@ -267,6 +284,12 @@ START_TEST(defaults_applied)
 	ck_assert_uint_eq(c->coro_stack_size, 128u << 10);
 	ck_assert_uint_eq(c->client_idle_timeout_ms, 0);
 	ck_assert_str_eq(c->server_version, "10.11.99-MariaDB-mypool");
+	ck_assert_ptr_null(c->user);
+	ck_assert_ptr_null(c->group);
+	ck_assert_ptr_null(c->pidfile);
+	ck_assert_str_eq(c->admin_users, "");
+	ck_assert_ptr_null(c->metrics_listen);
+	ck_assert_uint_eq(c->log_slow_ms, 0);
 	ck_assert_str_eq(c->backend_socket, "/tmp/db.sock");
 	ck_assert_ptr_null(c->backend_host);
 	ck_assert_uint_eq(c->backend_port, 3306);
@@ -461,6 +484,208 @@ START_TEST(string_values)
 }
 END_TEST
 
+START_TEST(privilege_keys)
+{
+	struct config *c = load_ok(BASE "[mypoold]\nuser = mypool\ngroup = www-data\npidfile = /run/mypool/p.pid\n");
+	ck_assert_str_eq(c->user, "mypool");
+	ck_assert_str_eq(c->group, "www-data");
+	ck_assert_str_eq(c->pidfile, "/run/mypool/p.pid");
+	config_free(c);
+	c = load_key_ok("mypoold", "user", "nobody"); /* group defaults to the user's primary group */
+	ck_assert_str_eq(c->user, "nobody");
+	ck_assert_ptr_null(c->group);
+	config_free(c);
+
+	load_key_err("mypoold", "user", "", "must not be empty (comment the line out to use the default)");
+	load_key_err("mypoold", "user", "a23456789012345678901234567890123", "must be at most 32 bytes, got 33");
+	load_key_err("mypoold", "pidfile", "mypoold.pid", "must be an absolute path, got 'mypoold.pid'");
+	load_err(BASE "[mypoold]\ngroup = mypool\n",
+		 "t.ini:7: key 'group': only used with 'user' (set user too, or remove group)\n");
+	load_err(BASE "[mypoold]\nlisten = /tmp/x.sock\npidfile = /tmp/x.sock\n",
+		 "t.ini:8: key 'pidfile': must differ from listen (/tmp/x.sock)\n");
+}
+END_TEST
+
+START_TEST(admin_users_values)
+{
+	static const struct {
+		const char *value, *stored;
+	} ok[] = {
+		{ "admin", "admin" },
+		{ "admin,ops", "admin,ops" },
+		{ "admin, ops ,  root", "admin,ops,root" },
+		{ "a-b.c@d", "a-b.c@d" },
+	};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		struct config *c = load_key_ok("mypoold", "admin_users", ok[i].value);
+		ck_assert_str_eq(c->admin_users, ok[i].stored);
+		config_free(c);
+	}
+	/* empty = nobody; an empty value is allowed (it is the default) */
+	struct config *c = load_key_ok("mypoold", "admin_users", "");
+	ck_assert_str_eq(c->admin_users, "");
+	config_free(c);
+
+	char *n80 = line_of('n', 80), *n81 = line_of('n', 81), *v = NULL;
+	ck_assert_int_gt(asprintf(&v, "admin,%s", n80), 0);
+	c = load_key_ok("mypoold", "admin_users", v);
+	ck_assert_str_eq(c->admin_users, v);
+	config_free(c);
+	free(v);
+	ck_assert_int_gt(asprintf(&v, "admin,%s", n81), 0);
+	load_key_err("mypoold", "admin_users", v, "name 2 of the list is 81 bytes long, the limit is 80");
+	free(v);
+	free(n80);
+	free(n81);
+
+	load_key_err("mypoold", "admin_users", "admin,,ops", "name 2 of the list is empty, got 'admin,,ops'");
+	load_key_err("mypoold", "admin_users", "admin,", "name 2 of the list is empty, got 'admin,'");
+	load_key_err("mypoold", "admin_users", ",admin", "name 1 of the list is empty, got ',admin'");
+	load_key_err("mypoold", "admin_users", "admin ops",
+		     "name 1 of the list contains a space (separate names with ','), got 'admin ops'");
+	load_key_err("mypoold", "admin_users", "root, admin, root", "'root' is listed twice");
+}
+END_TEST
+
+START_TEST(metrics_listen_values)
+{
+	const char *ok[] = { "/run/mypool/metrics.sock", "127.0.0.1:9187", "[::1]:1", "127.0.0.1:65535" };
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		struct config *c = load_key_ok("mypoold", "metrics_listen", ok[i]);
+		ck_assert_str_eq(c->metrics_listen, ok[i]);
+		config_free(c);
+	}
+#define FORM "expected a Unix socket path (/...), 127.0.0.1:PORT or [::1]:PORT, got '%s'"
+	const char *bad_form[] = { "0.0.0.0:9187", "localhost:9187", "metrics.sock", "9187", "[::]:9187" };
+	for (size_t i = 0; i < sizeof(bad_form) / sizeof(bad_form[0]); i++) {
+		char *msg = NULL;
+		ck_assert_int_gt(asprintf(&msg, FORM, bad_form[i]), 0);
+		load_key_err("mypoold", "metrics_listen", bad_form[i], msg);
+		free(msg);
+	}
+#undef FORM
+	load_key_err("mypoold", "metrics_listen", "127.0.0.1:0", "port must be 1..65535, got '127.0.0.1:0'");
+	load_key_err("mypoold", "metrics_listen", "127.0.0.1:65536", "port must be 1..65535, got '127.0.0.1:65536'");
+	load_key_err("mypoold", "metrics_listen", "127.0.0.1:", "port must be 1..65535, got '127.0.0.1:'");
+	load_key_err("mypoold", "metrics_listen", "[::1]:http", "port must be 1..65535, got '[::1]:http'");
+	char *p108 = line_of('p', 108);
+	p108[0] = '/';
+	load_key_err("mypoold", "metrics_listen", p108, "a socket path must be at most 107 bytes, got 108");
+	free(p108);
+	load_key_err("mypoold", "metrics_listen", "", "must not be empty (comment the line out to use the default)");
+	load_err(BASE "[mypoold]\nlisten = /tmp/x.sock\nmetrics_listen = /tmp/x.sock\n",
+		 "t.ini:8: key 'metrics_listen': must differ from listen (/tmp/x.sock)\n");
+}
+END_TEST
+
+START_TEST(log_slow_ms_values)
+{
+	/* a bare number is milliseconds for this key (its name says so); units work as elsewhere */
+	static const struct {
+		const char *value;
+		unsigned ms;
+	} ok[] = { { "0", 0 },	     { "200", 200 },	   { "200ms", 200 },
+		   { "1.5s", 1500 }, { "2min", 120000 }, { "1h", 3600000 } };
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		struct config *c = load_key_ok("mypoold", "log_slow_ms", ok[i].value);
+		ck_assert_msg(c->log_slow_ms == ok[i].ms, "'%s' gave %u", ok[i].value, c->log_slow_ms);
+		config_free(c);
+	}
+	load_key_err("mypoold", "log_slow_ms", "3600001", "must be 0..1h, got 3600001");
+	load_key_err("mypoold", "log_slow_ms", "0.5", "'0.5' is not a whole number of milliseconds");
+	load_key_err("mypoold", "log_slow_ms", "fast",
+		     "expected a duration like 200, 500ms, 5s, 2min or 1h (a bare number is milliseconds), got 'fast'");
+	/* other durations keep seconds */
+	struct config *c = load_key_ok("mypoold", "pool_wait_timeout", "2");
+	ck_assert_uint_eq(c->pool_wait_timeout_ms, 2000);
+	config_free(c);
+}
+END_TEST
+
+START_TEST(keep_fixed_on_reload)
+{
+	struct config *cur = load_ok(BASE "[mypoold]\nlisten = /tmp/a.sock\nthreads = 2\nuser = nobody\n"
+					  "log_level = info\npool_mode = session\n");
+	/* listen, threads, pool_mode, user and metrics_listen changed (not reloadable); log_level and
+	 * pool_size changed (reloadable); listen_tcp stays unset. */
+	struct config *next = load_ok("[mypoold]\nlisten = /tmp/b.sock\nthreads = 4\nlog_level = debug\n"
+				      "pool_mode = transaction\nmetrics_listen = 127.0.0.1:9187\n"
+				      "[backend]\nsocket = /tmp/db.sock\nuser = u\npool_size = 3\n[users]\napp = pw\n");
+	char changed[256];
+	ck_assert_int_eq(config_keep_fixed(next, cur, changed, sizeof(changed)), 5);
+	ck_assert_str_eq(changed, "listen, threads, pool_mode, user, metrics_listen");
+	ck_assert_str_eq(next->listen, "/tmp/a.sock");
+	ck_assert_uint_eq(next->threads, 2);
+	ck_assert_int_eq(next->pool_mode, POOL_SESSION);
+	ck_assert_str_eq(next->user, "nobody");
+	ck_assert_ptr_null(next->metrics_listen);
+	ck_assert_ptr_null(next->listen_tcp);
+	ck_assert_int_eq(next->log_level, LL_DEBUG); /* reloadable: the new values */
+	ck_assert_uint_eq(next->pool_size, 3);
+	/* again: nothing left to keep */
+	ck_assert_int_eq(config_keep_fixed(next, cur, changed, sizeof(changed)), 0);
+	ck_assert_str_eq(changed, "");
+	/* a short buffer cuts the list but still counts */
+	struct config *third = load_ok(BASE "[mypoold]\nlisten = /tmp/c.sock\nthreads = 8\n");
+	char small[8];
+	ck_assert_int_eq(config_keep_fixed(third, cur, small, sizeof(small)), 4); /* and pool_mode, user */
+	ck_assert_str_eq(small, "listen,");
+	config_free(third);
+	config_free(next);
+	config_free(cur);
+}
+END_TEST
+
+START_TEST(values_as_written)
+{
+	struct config *c = load_ok(BASE "[mypoold]\nsocket_mode = 0660\npool_wait_timeout = 1.5\nlog_level = warn\n"
+				    "log_syslog = on\nadmin_users = a , b\nmax_allowed_packet = 2048K\n"
+				    "[backend]\npassword = s3cret\nserver_lifetime = 3600\n");
+	char v[64];
+	static const struct {
+		const char *section, *name, *value;
+	} want[] = {
+		{ "mypoold", "socket_mode", "0660" },	     { "mypoold", "pool_wait_timeout", "1500ms" },
+		{ "mypoold", "log_level", "warning" },	     { "mypoold", "log_syslog", "yes" },
+		{ "mypoold", "admin_users", "a,b" },	     { "mypoold", "max_allowed_packet", "2M" },
+		{ "mypoold", "pool_mode", "transaction" },   { "mypoold", "threads", "0" },
+		{ "mypoold", "listen", "/run/mypool/mypool.sock" },
+		{ "backend", "password", "(hidden)" },	     { "backend", "server_lifetime", "1h" },
+		{ "backend", "user", "u" },
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		ck_assert_msg(config_value(c, want[i].section, want[i].name, v, sizeof(v)) == 0, "%s", want[i].name);
+		ck_assert_str_eq(v, want[i].value);
+	}
+	ck_assert_int_eq(config_value(c, "mypoold", "listen_tcp", v, sizeof(v)), -1); /* unset */
+	ck_assert_int_eq(config_value(c, "mypoold", "user", v, sizeof(v)), -1);
+	ck_assert_int_eq(config_value(c, "mypoold", "nosuchkey", v, sizeof(v)), -1);
+	config_free(c);
+	c = load_ok(BASE);
+	ck_assert_int_eq(config_value(c, "backend", "password", v, sizeof(v)), 0);
+	ck_assert_str_eq(v, ""); /* no password: nothing to hide */
+
+	/* Every value reads back as the same value. */
+	const struct config_key_info *k;
+	size_t nk = config_keys(&k);
+	for (size_t i = 0; i < nk; i++) {
+		char v2[600];
+		bool in_base = strcmp(k[i].section, "backend") == 0 &&
+			       (strcmp(k[i].name, "socket") == 0 || strcmp(k[i].name, "user") == 0);
+		if (in_base || strcmp(k[i].name, "password") == 0 ||
+		    config_value(c, k[i].section, k[i].name, v, sizeof(v)) != 0)
+			continue;
+		char *text = with_key(k[i].section, k[i].name, v);
+		struct config *c2 = load_ok(text);
+		ck_assert_int_eq(config_value(c2, k[i].section, k[i].name, v2, sizeof(v2)), 0);
+		ck_assert_msg(strcmp(v, v2) == 0, "%s: '%s' read back as '%s'", k[i].name, v, v2);
+		config_free(c2);
+		free(text);
+	}
+	config_free(c);
+}
+END_TEST
+
 /* --- structure errors ------------------------------------------------------------------- */
 
 START_TEST(unknown_key)
@@ -523,14 +748,6 @@ START_TEST(min_idle_vs_pool_size)
 	config_free(c);
 }
 END_TEST
-
-static char *line_of(char ch, size_t n)
-{
-	char *s = malloc(n + 1);
-	memset(s, ch, n);
-	s[n] = '\0';
-	return s;
-}
 
 START_TEST(long_line_refused)
 {
@@ -947,6 +1164,12 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, enum_values);
 	tcase_add_test(tc, uint_values);
 	tcase_add_test(tc, string_values);
+	tcase_add_test(tc, privilege_keys);
+	tcase_add_test(tc, admin_users_values);
+	tcase_add_test(tc, metrics_listen_values);
+	tcase_add_test(tc, log_slow_ms_values);
+	tcase_add_test(tc, keep_fixed_on_reload);
+	tcase_add_test(tc, values_as_written);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");
