@@ -34,7 +34,9 @@ enum waiter_state {
 
 struct pool {
 	pthread_mutex_t lock;
-	const struct config *cfg;
+	const struct config *cfg;   /* replaced on reload: read with pool_cfg() */
+	unsigned gen;               /* bumped when the server address or account changes */
+	unsigned server_charset;    /* from the server's handshake (atomic) */
 	pool_wake_fn wake;
 	struct backend *idle;       /* LIFO */
 	unsigned n_idle, n_total, n_connecting;
@@ -45,6 +47,7 @@ struct pool {
 	unsigned backoff_ms;
 	char down_reason[256];
 	uint64_t connects, connect_failures, resets, closes, timeouts;
+	uint64_t waits, wait_ms_total;
 	struct schema_seen schemas[SCHEMA_CACHE];
 };
 
@@ -64,10 +67,30 @@ struct pool *pool_create(const struct config *cfg, pool_wake_fn wake)
 	return p;
 }
 
+static const struct config *pool_cfg(struct pool *p)
+{
+	return __atomic_load_n(&p->cfg, __ATOMIC_ACQUIRE);
+}
+
+static bool str_differs(const char *a, const char *b)
+{
+	return (a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0);
+}
+
 void pool_set_config(struct pool *p, const struct config *cfg)
 {
 	pthread_mutex_lock(&p->lock);
-	p->cfg = cfg;
+	const struct config *old = p->cfg;
+	if (str_differs(old->backend_socket, cfg->backend_socket) || str_differs(old->backend_host, cfg->backend_host) ||
+	    old->backend_port != cfg->backend_port || str_differs(old->backend_user, cfg->backend_user) ||
+	    str_differs(old->backend_password, cfg->backend_password)) {
+		/* A new generation: connections to the old server or account are closed as they
+		 * come back (idle ones by the next upkeep). */
+		p->gen++;
+		p->down_until_ms = 0;
+		log_info("backend changed: new connections go to the new one, old ones drain");
+	}
+	__atomic_store_n(&p->cfg, cfg, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -130,9 +153,16 @@ static void close_backend(struct pool *p, struct backend *b)
 /* Open a backend in a slot already counted in n_total/n_connecting. */
 static struct backend *connect_in_slot(struct pool *p, bool found_rows, enum pool_error *perr, char *err, size_t errlen)
 {
-	const struct config *cfg = p->cfg;
+	const struct config *cfg = pool_cfg(p);
+	pthread_mutex_lock(&p->lock);
+	unsigned gen = p->gen;
+	pthread_mutex_unlock(&p->lock);
 	struct backend *b = backend_connect(cfg, found_rows, err, errlen);
 	pthread_mutex_lock(&p->lock);
+	if (b) {
+		b->gen = gen;
+		__atomic_store_n(&p->server_charset, b->server_charset, __ATOMIC_RELAXED);
+	}
 	p->n_connecting--;
 	if (b) {
 		p->connects++;
@@ -197,7 +227,7 @@ struct backend *pool_checkout(struct pool *p, bool found_rows, void *thread, enu
 			*perr = POOL_UNAVAILABLE;
 			return NULL;
 		}
-		if (p->n_total < p->cfg->pool_size) {
+		if (p->n_total < pool_cfg(p)->pool_size) {
 			p->n_total++;
 			p->n_connecting++;
 			pthread_mutex_unlock(&p->lock);
@@ -225,11 +255,13 @@ struct backend *pool_checkout(struct pool *p, bool found_rows, void *thread, enu
 			p->wait_head = &w;
 		p->wait_tail = &w;
 		p->n_waiting++;
-		unsigned timeout = p->cfg->pool_wait_timeout_ms;
+		unsigned timeout = pool_cfg(p)->pool_wait_timeout_ms;
 		pthread_mutex_unlock(&p->lock);
 
 		enum io_result r = io_wait(-1, 0, (long)timeout, NULL);
 		pthread_mutex_lock(&p->lock);
+		p->waits++;
+		p->wait_ms_total += mono_ms() - w.since_ms;
 		if (w.state == W_QUEUED) {
 			/* Timed out (or woken for shutdown) while still queued. */
 			queue_remove(p, &w);
@@ -274,7 +306,7 @@ void pool_waiter_woken(struct pool_waiter *w)
 
 void pool_release(struct pool *p, struct backend *b)
 {
-	const struct config *cfg = p->cfg;
+	const struct config *cfg = pool_cfg(p);
 	if (!b->broken && b->dirty) {
 		if (backend_reset(b) == 0) {
 			pthread_mutex_lock(&p->lock);
@@ -283,7 +315,8 @@ void pool_release(struct pool *p, struct backend *b)
 		}
 	}
 	uint64_t now = mono_ms();
-	if (b->broken || (cfg->server_lifetime_ms && now - b->created_ms > cfg->server_lifetime_ms)) {
+	if (b->broken || b->gen != __atomic_load_n(&p->gen, __ATOMIC_RELAXED) ||
+	    (cfg->server_lifetime_ms && now - b->created_ms > cfg->server_lifetime_ms)) {
 		if (b->broken)
 			log_info("closing broken backend %u: %s", b->server_id, b->error);
 		close_backend(p, b);
@@ -314,7 +347,7 @@ void pool_release(struct pool *p, struct backend *b)
 
 void pool_maintain(struct pool *p)
 {
-	const struct config *cfg = p->cfg;
+	const struct config *cfg = pool_cfg(p);
 	uint64_t now = mono_ms();
 	for (;;) {
 		/* Close at most one stale backend per pass through the lock. */
@@ -323,7 +356,8 @@ void pool_maintain(struct pool *p)
 		if (!p->shutting_down) {
 			for (struct backend **pp = &p->idle; *pp; pp = &(*pp)->next) {
 				struct backend *b = *pp;
-				bool too_old = cfg->server_lifetime_ms && now - b->created_ms > cfg->server_lifetime_ms;
+				bool too_old = (cfg->server_lifetime_ms && now - b->created_ms > cfg->server_lifetime_ms) ||
+					       b->gen != p->gen;
 				bool too_idle = cfg->server_idle_timeout_ms && p->n_total > cfg->min_idle &&
 						now - b->idle_since_ms > cfg->server_idle_timeout_ms;
 				if (too_old || too_idle) {
@@ -402,7 +436,7 @@ void pool_get_stats(struct pool *p, struct pool_stats *st)
 	st->connecting = p->n_connecting;
 	st->active = p->n_total - p->n_idle - p->n_connecting;
 	st->waiting = p->n_waiting;
-	st->size = p->cfg->pool_size;
+	st->size = pool_cfg(p)->pool_size;
 	if (p->wait_head)
 		st->max_wait_ms = mono_ms() - p->wait_head->since_ms;
 	st->connects = p->connects;
@@ -410,6 +444,8 @@ void pool_get_stats(struct pool *p, struct pool_stats *st)
 	st->resets = p->resets;
 	st->closes = p->closes;
 	st->timeouts = p->timeouts;
+	st->waits = p->waits;
+	st->wait_ms_total = p->wait_ms_total;
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -443,4 +479,35 @@ void pool_schema_seen(struct pool *p, const char *db)
 	snprintf(p->schemas[slot].name, sizeof(p->schemas[slot].name), "%s", db);
 	p->schemas[slot].at_ms = now;
 	pthread_mutex_unlock(&p->lock);
+}
+
+void pool_foreach_idle(struct pool *p, void (*fn)(const struct backend *b, void *arg), void *arg)
+{
+	pthread_mutex_lock(&p->lock);
+	for (const struct backend *b = p->idle; b; b = b->next)
+		fn(b, arg);
+	pthread_mutex_unlock(&p->lock);
+}
+
+unsigned pool_server_charset(struct pool *p)
+{
+	return __atomic_load_n(&p->server_charset, __ATOMIC_RELAXED);
+}
+
+void pool_warm(struct pool *p)
+{
+	pthread_mutex_lock(&p->lock);
+	bool want = !p->shutting_down && p->n_total == 0 && pool_cfg(p)->pool_size > 0;
+	if (want) {
+		p->n_total++;
+		p->n_connecting++;
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (!want)
+		return;
+	enum pool_error e;
+	char err[256];
+	struct backend *b = connect_in_slot(p, false, &e, err, sizeof(err));
+	if (b)
+		pool_release(p, b);
 }

@@ -43,6 +43,7 @@ struct pool_stats {
 	unsigned total, idle, active, connecting, waiting, size;
 	uint64_t max_wait_ms;      /* longest current wait */
 	uint64_t connects, connect_failures, resets, closes, timeouts;
+	uint64_t waits, wait_ms_total; /* checkouts that had to wait, and how long in all */
 };
 
 struct pool *pool_create(const struct config *cfg, pool_wake_fn wake);
@@ -60,6 +61,11 @@ void pool_release(struct pool *p, struct backend *b);
  * (keeping min_idle) and past server_lifetime; open new ones up to min_idle; retry a down
  * backend. Suspends. */
 void pool_maintain(struct pool *p);
+/* Call fn for each idle backend, with the pool lock held (fn must not block or call the pool). */
+void pool_foreach_idle(struct pool *p, void (*fn)(const struct backend *b, void *arg), void *arg);
+/* At startup: open one connection (if there is none) to learn what the server announces, and
+ * keep it idle in the pool. Suspends. */
+void pool_warm(struct pool *p);
 /* Refuse new checkouts and fail all waiters with POOL_SHUTDOWN. */
 void pool_shutdown(struct pool *p);
 void pool_get_stats(struct pool *p, struct pool_stats *st);
@@ -67,6 +73,10 @@ void pool_get_stats(struct pool *p, struct pool_stats *st);
  * it (a database dropped meanwhile fails at the first statement instead). */
 bool pool_schema_known(struct pool *p, const char *db);
 void pool_schema_seen(struct pool *p, const char *db);
+
+/* The collation id the server announces in its handshake (its character_set_server), learnt
+ * from the first connection; 0 until then. mypool announces the same to its clients. */
+unsigned pool_server_charset(struct pool *p);
 
 /* The waiter's wake-up arrived (called on the waiter's thread). */
 void pool_waiter_woken(struct pool_waiter *w);

@@ -19,18 +19,22 @@
 #include "coro.h"
 #include "io.h"
 #include "log.h"
+#include "metrics.h"
 #include "pool.h"
 #include "proto.h"
 #include "session.h"
+#include "supervisor.h"
 #include "worker.h"
 
-enum msg_type { MSG_CLIENT, MSG_WAKE, MSG_DRAIN };
+enum msg_type { MSG_CLIENT, MSG_WAKE, MSG_DRAIN, MSG_CALL };
 
 struct msg {
 	struct msg *next;
 	enum msg_type type;
 	int fd;
 	struct pool_waiter *waiter;
+	void (*fn)(struct worker_thread *t, void *arg);
+	void *arg;
 };
 
 /* A session waits by adding an event, is resumed by it, deletes it, and usually adds it again
@@ -72,6 +76,20 @@ static void post_new(struct worker_thread *t, enum msg_type type, int fd, struct
 	m->type = type;
 	m->fd = fd;
 	m->waiter = w;
+	post(t, m);
+}
+
+void worker_call(struct worker_thread *t, void (*fn)(struct worker_thread *t, void *arg), void *arg)
+{
+	struct msg *m = calloc(1, sizeof(*m));
+	if (!m) {
+		log_error("out of memory posting a call to thread %u", t->idx);
+		return;
+	}
+	m->type = MSG_CALL;
+	m->fd = -1;
+	m->fn = fn;
+	m->arg = arg;
 	post(t, m);
 }
 
@@ -120,6 +138,9 @@ static void on_mailbox(evutil_socket_t fd, short what, void *arg)
 		case MSG_WAKE:
 			pool_waiter_woken(m->waiter);
 			break;
+		case MSG_CALL:
+			m->fn(t, m->arg);
+			break;
 		case MSG_DRAIN:
 			t->draining = true;
 			session_drain_all(t);
@@ -137,6 +158,7 @@ static void on_mailbox(evutil_socket_t fd, short what, void *arg)
 static void maint_main(void *arg)
 {
 	struct worker_thread *t = arg;
+	pool_warm(t->w->pool);
 	pool_maintain(t->w->pool);
 	while (!t->draining) {
 		if (io_sleep(1000) == IO_WOKEN)
@@ -158,7 +180,7 @@ static void *thread_main(void *arg)
 	struct worker_thread *t = arg;
 	io_set_base(t->base);
 	if (t->idx == 0) {
-		t->maint = coro_create(t->w->cfg->coro_stack_size, maint_main, t);
+		t->maint = coro_create(worker_config(t->w)->coro_stack_size, maint_main, t);
 		if (t->maint) {
 			coro_set_cleanup(t->maint, maint_cleanup);
 			coro_resume(t->maint);
@@ -206,9 +228,10 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
 			continue;
 		}
 		unsigned n = __atomic_add_fetch(&w->n_clients, 1, __ATOMIC_RELAXED);
-		if (n > w->cfg->max_client_conn) {
+		unsigned max = worker_config(w)->max_client_conn;
+		if (n > max) {
 			__atomic_fetch_sub(&w->n_clients, 1, __ATOMIC_RELAXED);
-			log_warn("refusing a client: max_client_conn (%u) reached", w->cfg->max_client_conn);
+			log_warn("refusing a client: max_client_conn (%u) reached", max);
 			reject_client(fd, 1040, "08004", "Too many connections");
 			continue;
 		}
@@ -263,6 +286,42 @@ static void on_join_check(evutil_socket_t fd, short what, void *arg)
 		event_base_loopbreak(ms->base);
 }
 
+/* SIGHUP (sent on by the supervisor, which has checked the file): read the configuration again
+ * and switch to it. New sessions get the new snapshot, running ones keep theirs; the pool takes
+ * the new sizes and timeouts (and a new generation if the server changed); keys that need a
+ * restart keep their running values. */
+static void reload(struct worker *w)
+{
+	const struct config *cur = worker_config(w);
+	struct config *next = NULL;
+	char *errs = NULL;
+	size_t errs_len = 0;
+	FILE *ef = open_memstream(&errs, &errs_len);
+	int n = ef ? config_load(cur->path, ef, &next) : -1;
+	if (ef)
+		fclose(ef);
+	if (n != 0) {
+		log_error("reload refused, keeping the running configuration: %s", errs ? errs : "cannot read it");
+		free(errs);
+		return;
+	}
+	free(errs);
+	char fixed[256]; /* the supervisor has logged which ones */
+	config_keep_fixed(next, cur, fixed, sizeof(fixed));
+	struct config **r = realloc(w->retired, (w->n_retired + 1) * sizeof(*r));
+	if (!r) {
+		config_free(next);
+		log_error("reload refused: out of memory");
+		return;
+	}
+	w->retired = r;
+	w->retired[w->n_retired++] = next;
+	log_set_level((enum log_level)next->log_level);
+	pool_set_config(w->pool, next);
+	__atomic_store_n(&w->cfg, next, __ATOMIC_RELEASE);
+	log_info("configuration reloaded from %s", next->path);
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	(void)what;
@@ -287,8 +346,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		ms->join_check = event_new(ms->base, -1, EV_PERSIST, on_join_check, ms);
 		event_add(ms->join_check, &poll);
 	}
-	if (sig == SIGHUP)
-		log_info("SIGHUP: configuration reload is not implemented yet; keeping the current one");
+	if (sig == SIGHUP && !w->draining)
+		reload(w);
 }
 
 int worker_main(const struct config *cfg, const int *listen_fds, unsigned n_listen)
@@ -326,6 +385,10 @@ int worker_main(const struct config *cfg, const int *listen_fds, unsigned n_list
 		t->efd_ev = event_new(t->base, t->efd, EV_READ | EV_PERSIST, on_mailbox, t);
 		event_add(t->efd_ev, NULL);
 	}
+	int metrics_fd = supervisor_metrics_fd();
+	struct metrics *metrics = cfg->metrics_listen && metrics_fd >= 0
+					  ? metrics_start(&w, &w.threads[0], metrics_fd, cfg->metrics_listen)
+					  : NULL;
 	for (unsigned i = 0; i < w.n_threads; i++) {
 		int rc = pthread_create(&w.threads[i].tid, NULL, thread_main, &w.threads[i]);
 		if (rc != 0) {
@@ -364,6 +427,7 @@ int worker_main(const struct config *cfg, const int *listen_fds, unsigned n_list
 	if (ms.join_check)
 		event_free(ms.join_check);
 	free(ms.acc);
+	metrics_stop(metrics);
 	pool_destroy(w.pool);
 	for (unsigned i = 0; i < w.n_threads; i++) {
 		struct worker_thread *t = &w.threads[i];
@@ -374,6 +438,10 @@ int worker_main(const struct config *cfg, const int *listen_fds, unsigned n_list
 	}
 	free(w.threads);
 	event_base_free(ms.base);
+	/* Snapshots from reloads (the first one belongs to the supervisor). */
+	for (size_t i = 0; i < w.n_retired; i++)
+		config_free(w.retired[i]);
+	free(w.retired);
 	log_info("worker stopped");
 	return 0;
 }

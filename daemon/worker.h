@@ -49,7 +49,9 @@ struct worker_thread {
 };
 
 struct worker {
-	const struct config *cfg;
+	const struct config *cfg; /* the current snapshot: read with worker_config() */
+	struct config **retired;  /* snapshots replaced by reloads (sessions may still use them) */
+	size_t n_retired;
 	struct pool *pool;
 	struct worker_thread *threads;
 	unsigned n_threads;
@@ -57,7 +59,13 @@ struct worker {
 	unsigned n_clients;       /* atomic */
 	uint32_t next_session_id; /* atomic */
 	bool draining;
+	bool paused;              /* admin PAUSE: no new backend checkouts (atomic) */
 };
+
+static inline const struct config *worker_config(struct worker *w)
+{
+	return __atomic_load_n(&w->cfg, __ATOMIC_ACQUIRE);
+}
 
 /* Run the worker process until shutdown; returns the process exit status. The listening fds
  * belong to the supervisor and are inherited. */
@@ -65,6 +73,9 @@ int worker_main(const struct config *cfg, const int *listen_fds, unsigned n_list
 
 /* Post a wake-up for a pool waiter (called with the pool lock held). */
 void worker_wake_waiter(void *thread, void *waiter);
+
+/* Run fn(t, arg) on thread t (from any thread): how work crosses threads. */
+void worker_call(struct worker_thread *t, void (*fn)(struct worker_thread *t, void *arg), void *arg);
 
 /* A session ended (called by session.c on its own thread). */
 void worker_session_done(struct worker_thread *t);

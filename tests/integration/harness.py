@@ -549,9 +549,10 @@ class RawClient:
 
 CONFIG_KEYS = {
     "mypoold": ["listen", "threads", "log_level", "pool_mode", "pool_wait_timeout",
-                "shutdown_timeout", "max_allowed_packet"],
+                "shutdown_timeout", "max_allowed_packet", "max_client_conn",
+                "client_idle_timeout", "admin_users", "metrics_listen", "log_slow_ms"],
     "backend": ["socket", "host", "port", "user", "password", "pool_size", "min_idle",
-                "connect_timeout"],
+                "connect_timeout", "server_idle_timeout", "server_lifetime"],
 }
 _KEY_SECTION = {k: s for s, ks in CONFIG_KEYS.items() for k in ks}
 

@@ -1,0 +1,400 @@
+/* admin: the admin console, a virtual database `mypool` on the client socket.
+ *
+ *     mariadb -S /run/mypool/mypool.sock -u admin -p mypool -e 'SHOW POOLS'
+ *
+ * Users listed in admin_users who connect to the database `mypool` get this console instead of
+ * a server session; anyone else gets ERR 1044 for it. Answers are real result sets. What lives
+ * on the worker threads (their sessions, their counters) is collected by sending a function to
+ * each thread's mailbox (worker_call) and waiting until the last one has answered: no thread
+ * reads another's data. */
+#include "autoconfig.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "admin.h"
+#include "backend.h"
+#include "config.h"
+#include "coro.h"
+#include "io.h"
+#include "log.h"
+#include "pool.h"
+#include "session_priv.h"
+#include "stats.h"
+#include "worker.h"
+
+#define ER_DBACCESS_DENIED 1044
+#define ER_PARSE 1064
+
+bool admin_is_console(const char *db)
+{
+	return db && strcmp(db, ADMIN_DATABASE) == 0;
+}
+
+bool admin_allowed(const struct config *cfg, const char *user)
+{
+	size_t n = strlen(user);
+	for (const char *p = cfg->admin_users; p && *p;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (len == n && memcmp(p, user, n) == 0)
+			return true;
+		p = end ? end + 1 : p + len;
+	}
+	return false;
+}
+
+/* ---- result sets ---- */
+
+/* Write the table as a text result set. */
+static void send_table(struct session *s, const char *const *names, const struct stats_table *tb)
+{
+	uint8_t seq = 1;
+	size_t start = proto_begin_packet(&s->out, seq++);
+	buf_put_lenenc(&s->out, tb->ncols);
+	proto_end_packet(&s->out, start);
+	for (unsigned i = 0; i < tb->ncols; i++)
+		proto_write_column_simple(&s->out, seq++, names[i], FIELD_TYPE_VAR_STRING,
+					  s->caps & MARIADB_CAP_EXTENDED_METADATA);
+	proto_write_eof(&s->out, seq++, 0, STATUS_AUTOCOMMIT);
+	for (size_t r = 0; r + tb->ncols <= tb->n; r += tb->ncols)
+		proto_write_text_row(&s->out, seq++, (const char *const *)tb->cells + r, NULL, tb->ncols);
+	proto_write_eof(&s->out, seq, 0, STATUS_AUTOCOMMIT);
+}
+
+static const char *phase_name(enum phase p)
+{
+	switch (p) {
+	case PH_HANDSHAKE: return "login";
+	case PH_IDLE: return "idle";
+	case PH_ACTIVE: return "active";
+	case PH_WAITING: return "waiting";
+	}
+	return "?";
+}
+
+static void pins_text(unsigned pins, char *out, size_t len)
+{
+	out[0] = 0;
+	for (int r = 0; r < PIN_COUNT; r++) {
+		if (!(pins & (1u << r)))
+			continue;
+		size_t used = strlen(out);
+		snprintf(out + used, len - used, "%s%s", used ? ", " : "", pin_reason_name((enum pin_reason)r));
+	}
+}
+
+static void clients_on_thread(struct worker_thread *t, struct stats *c)
+{
+	uint64_t now = mono_ms();
+	for (struct session *s = t->sessions; s; s = s->next) {
+		char pins[256];
+		pins_text(s->pins, pins, sizeof(pins));
+		stats_cell(&c->tb, "%" PRIu32, s->id);
+		stats_cell(&c->tb, "%s", s->user);
+		if (s->schema)
+			stats_cell(&c->tb, "%s", s->schema);
+		else
+			stats_cell(&c->tb, NULL);
+		stats_cell(&c->tb, "%s", s->admin ? "console" : phase_name(s->phase));
+		if (s->be)
+			stats_cell(&c->tb, "%" PRIu32, s->be->server_id);
+		else
+			stats_cell(&c->tb, NULL);
+		stats_cell(&c->tb, "%s", (s->status & STATUS_IN_TRANS) ? "yes" : "no");
+		stats_cell(&c->tb, "%s", pins);
+		stats_cell(&c->tb, "%u", t->idx);
+		stats_cell(&c->tb, "%" PRIu64, (now - s->started_ms) / 1000);
+	}
+}
+
+static void servers_on_thread(struct worker_thread *t, struct stats *c)
+{
+	uint64_t now = mono_ms();
+	for (struct session *s = t->sessions; s; s = s->next) {
+		if (!s->be)
+			continue;
+		struct backend *b = s->be;
+		stats_cell(&c->tb, "%" PRIu32, b->server_id);
+		stats_cell(&c->tb, "active");
+		stats_cell(&c->tb, "%" PRIu32, s->id);
+		if (b->schema)
+			stats_cell(&c->tb, "%s", b->schema);
+		else
+			stats_cell(&c->tb, NULL);
+		stats_cell(&c->tb, "%s", b->found_rows ? "yes" : "no");
+		stats_cell(&c->tb, "%" PRIu64, (now - b->created_ms) / 1000);
+	}
+}
+
+/* ---- commands ---- */
+
+static const char *backend_address(const struct config *cfg, char *buf, size_t len)
+{
+	if (cfg->backend_socket)
+		snprintf(buf, len, "%s", cfg->backend_socket);
+	else
+		snprintf(buf, len, "%s:%u", cfg->backend_host, cfg->backend_port);
+	return buf;
+}
+
+static void show_pools(struct session *s)
+{
+	struct stats c = { 0 };
+	stats_collect_wait(s->t->w, s->t, &c);
+	struct pool_stats ps = c.pool;
+	static const char *const names[] = {
+		"backend", "pool_mode", "pool_size", "server_total", "server_active", "server_idle",
+		"server_connecting", "clients", "clients_waiting", "max_wait_ms", "pinned_user_variable",
+		"pinned_temporary_table", "pinned_named_lock", "pinned_connection_id", "pinned_sql_prepare",
+		"pinned_table_lock", "pinned_untracked_state",
+	};
+	struct stats_table tb = { .ncols = sizeof(names) / sizeof(names[0]) };
+	char addr[300];
+	stats_cell(&tb, "%s", backend_address(s->cfg, addr, sizeof(addr)));
+	stats_cell(&tb, "%s", s->cfg->pool_mode == POOL_TRANSACTION ? "transaction" : "session");
+	stats_cell(&tb, "%u", ps.size);
+	stats_cell(&tb, "%u", ps.total);
+	stats_cell(&tb, "%u", ps.active);
+	stats_cell(&tb, "%u", ps.idle);
+	stats_cell(&tb, "%u", ps.connecting);
+	stats_cell(&tb, "%u", c.clients);
+	stats_cell(&tb, "%u", ps.waiting);
+	stats_cell(&tb, "%" PRIu64, ps.max_wait_ms);
+	for (int r = 0; r < PIN_COUNT; r++)
+		stats_cell(&tb, "%u", c.pinned[r]);
+	send_table(s, names, &tb);
+	stats_table_free(&tb);
+}
+
+static void show_stats(struct session *s)
+{
+	struct stats c = { 0 };
+	stats_collect_wait(s->t->w, s->t, &c);
+	struct pool_stats ps = c.pool;
+	static const char *const names[] = { "name", "value" };
+	struct stats_table tb = { .ncols = 2 };
+#define STAT(n, fmt, v)                \
+	do {                           \
+		stats_cell(&tb, "%s", n);    \
+		stats_cell(&tb, fmt, v);     \
+	} while (0)
+	STAT("clients_accepted", "%" PRIu64, c.sum.clients_accepted);
+	STAT("clients_connected", "%u", c.clients);
+	STAT("commands", "%" PRIu64, c.sum.queries);
+	STAT("transactions_released", "%" PRIu64, c.sum.releases);
+	STAT("bytes_from_clients", "%" PRIu64, c.sum.bytes_in);
+	STAT("bytes_to_clients", "%" PRIu64, c.sum.bytes_out);
+	STAT("errors", "%" PRIu64, c.sum.errors);
+	STAT("server_connects", "%" PRIu64, ps.connects);
+	STAT("server_connect_failures", "%" PRIu64, ps.connect_failures);
+	STAT("server_resets", "%" PRIu64, ps.resets);
+	STAT("server_closes", "%" PRIu64, ps.closes);
+	STAT("pool_waits", "%" PRIu64, ps.waits);
+	STAT("pool_wait_ms_total", "%" PRIu64, ps.wait_ms_total);
+	STAT("pool_wait_timeouts", "%" PRIu64, ps.timeouts);
+	for (int r = 0; r < PIN_COUNT; r++) {
+		char name[64];
+		snprintf(name, sizeof(name), "pins_%s", pin_reason_name((enum pin_reason)r));
+		for (char *p = name; *p; p++)
+			if (*p == ' ')
+				*p = '_';
+		STAT(name, "%" PRIu64, c.sum.pins[r]);
+	}
+#undef STAT
+	send_table(s, names, &tb);
+	stats_table_free(&tb);
+}
+
+static void show_clients(struct session *s)
+{
+	static const char *const names[] = { "id", "user", "db", "state", "server_id", "in_transaction",
+					     "pinned_by", "thread", "age_s" };
+	struct stats c = { .each = clients_on_thread, .tb = { .ncols = 9 } };
+	stats_collect_wait(s->t->w, s->t, &c);
+	send_table(s, names, &c.tb);
+	stats_table_free(&c.tb);
+}
+
+static void idle_server_row(const struct backend *b, void *arg)
+{
+	struct stats_table *tb = arg;
+	stats_cell(tb, "%" PRIu32, b->server_id);
+	stats_cell(tb, "idle");
+	stats_cell(tb, NULL);
+	if (b->schema)
+		stats_cell(tb, "%s", b->schema);
+	else
+		stats_cell(tb, NULL);
+	stats_cell(tb, "%s", b->found_rows ? "yes" : "no");
+	stats_cell(tb, "%" PRIu64, (mono_ms() - b->created_ms) / 1000);
+}
+
+static void show_servers(struct session *s)
+{
+	static const char *const names[] = { "server_id", "state", "client_id", "db", "found_rows", "age_s" };
+	struct stats c = { .each = servers_on_thread, .tb = { .ncols = 6 } };
+	stats_collect_wait(s->t->w, s->t, &c);
+	pool_foreach_idle(s->t->w->pool, idle_server_row, &c.tb);
+	send_table(s, names, &c.tb);
+	stats_table_free(&c.tb);
+}
+
+static void show_config(struct session *s)
+{
+	static const char *const names[] = { "section", "key", "value", "default", "reloadable" };
+	struct stats_table tb = { .ncols = 5 };
+	const struct config_key_info *keys;
+	size_t n = config_keys(&keys);
+	for (size_t i = 0; i < n; i++) {
+		char value[512];
+		stats_cell(&tb, "%s", keys[i].section);
+		stats_cell(&tb, "%s", keys[i].name);
+		if (config_value(s->cfg, keys[i].section, keys[i].name, value, sizeof(value)) == 0)
+			stats_cell(&tb, "%s", value);
+		else
+			stats_cell(&tb, NULL);
+		if (keys[i].default_value)
+			stats_cell(&tb, "%s", keys[i].default_value);
+		else
+			stats_cell(&tb, NULL);
+		stats_cell(&tb, "%s", keys[i].reloadable ? "yes" : "no");
+	}
+	send_table(s, names, &tb);
+	stats_table_free(&tb);
+}
+
+static void show_one(struct session *s, const char *name, const char *value)
+{
+	const char *const names[] = { name };
+	struct stats_table tb = { .ncols = 1 };
+	stats_cell(&tb, "%s", value);
+	send_table(s, names, &tb);
+	stats_table_free(&tb);
+}
+
+static void resume_on_thread(struct worker_thread *t, void *arg)
+{
+	(void)arg;
+	for (struct session *s = t->sessions; s; s = s->next)
+		if (s->paused)
+			io_wake(s->co);
+}
+
+/* Words of the command, upper-cased, without a trailing ';'. */
+static int split(const char *sql, size_t len, char words[4][32])
+{
+	int n = 0;
+	size_t i = 0;
+	while (i < len && n < 4) {
+		while (i < len && (isspace((unsigned char)sql[i]) || sql[i] == ';'))
+			i++;
+		size_t k = 0;
+		while (i < len && !isspace((unsigned char)sql[i]) && sql[i] != ';') {
+			if (k + 1 < sizeof(words[0]))
+				words[n][k++] = (char)toupper((unsigned char)sql[i]);
+			i++;
+		}
+		if (k) {
+			words[n][k] = 0;
+			n++;
+		}
+	}
+	while (i < len && (isspace((unsigned char)sql[i]) || sql[i] == ';'))
+		i++;
+	return i < len ? -1 : n; /* -1: more words than any command has */
+}
+
+static void run_query(struct session *s, const char *sql, size_t len)
+{
+	char w[4][32] = { { 0 } };
+	int n = split(sql, len, w);
+	struct worker *wk = s->t->w;
+	if (n >= 1 && strcmp(w[0], "SELECT") == 0 && len < 200 && strcasestr(sql, "@@version_comment")) {
+		/* The mariadb CLI asks this when it starts. */
+		show_one(s, "@@version_comment", "mypool admin console");
+	} else if (n == 2 && strcmp(w[0], "SHOW") == 0 && strcmp(w[1], "POOLS") == 0) {
+		show_pools(s);
+	} else if (n == 2 && strcmp(w[0], "SHOW") == 0 && strcmp(w[1], "STATS") == 0) {
+		show_stats(s);
+	} else if (n == 2 && strcmp(w[0], "SHOW") == 0 && strcmp(w[1], "CLIENTS") == 0) {
+		show_clients(s);
+	} else if (n == 2 && strcmp(w[0], "SHOW") == 0 && strcmp(w[1], "SERVERS") == 0) {
+		show_servers(s);
+	} else if (n == 2 && strcmp(w[0], "SHOW") == 0 && strcmp(w[1], "CONFIG") == 0) {
+		show_config(s);
+	} else if (n == 2 && strcmp(w[0], "SHOW") == 0 && strcmp(w[1], "VERSION") == 0) {
+		show_one(s, "version", "mypoold " PACKAGE_VERSION);
+	} else if (n == 1 && strcmp(w[0], "RELOAD") == 0) {
+		/* The supervisor checks the file and passes the reload on to this worker. */
+		log_info("admin %s: RELOAD", s->user);
+		kill(getppid(), SIGHUP);
+		relay_send_ok(s, 1);
+	} else if (n == 1 && strcmp(w[0], "PAUSE") == 0) {
+		log_info("admin %s: PAUSE", s->user);
+		__atomic_store_n(&wk->paused, true, __ATOMIC_RELAXED);
+		relay_send_ok(s, 1);
+	} else if (n == 1 && strcmp(w[0], "RESUME") == 0) {
+		log_info("admin %s: RESUME", s->user);
+		__atomic_store_n(&wk->paused, false, __ATOMIC_RELAXED);
+		for (unsigned i = 0; i < wk->n_threads; i++)
+			worker_call(&wk->threads[i], resume_on_thread, NULL);
+		relay_send_ok(s, 1);
+	} else if ((n == 1 || n == 2) && strcmp(w[0], "SHUTDOWN") == 0 && (n == 1 || strcmp(w[1], "WAIT") == 0)) {
+		/* SHUTDOWN: fast (running transactions roll back); SHUTDOWN WAIT: graceful. */
+		log_info("admin %s: SHUTDOWN%s", s->user, n == 2 ? " WAIT" : "");
+		relay_send_ok(s, 1);
+		relay_flush(s);
+		kill(getppid(), n == 2 ? SIGTERM : SIGINT);
+	} else {
+		relay_send_errf(s, 1, ER_PARSE, "42000",
+				"mypool: unknown admin command; try SHOW POOLS|CLIENTS|SERVERS|STATS|CONFIG|VERSION, "
+				"RELOAD, PAUSE, RESUME, SHUTDOWN [WAIT]");
+	}
+}
+
+int admin_command(struct session *s, struct pkt *p)
+{
+	uint8_t cmd = p->data[0];
+	if (!p->whole) {
+		if (relay_client_drop(s, p) != 0)
+			return -1;
+		relay_send_err(s, 1, 1153, "08S01", "Got a packet bigger than 'max_allowed_packet' bytes");
+		return 0;
+	}
+	switch (cmd) {
+	case COM_QUERY: {
+		char *sql = strndup((const char *)p->data + 1, p->len - 1);
+		relay_client_consume(s, p);
+		if (!sql)
+			return -1;
+		run_query(s, sql, strlen(sql));
+		free(sql);
+		return 0;
+	}
+	case COM_INIT_DB: {
+		bool ok = p->len - 1 == strlen(ADMIN_DATABASE) && memcmp(p->data + 1, ADMIN_DATABASE, p->len - 1) == 0;
+		relay_client_consume(s, p);
+		if (ok)
+			relay_send_ok(s, 1);
+		else
+			relay_send_err(s, 1, ER_DBACCESS_DENIED, "42000", "mypool: the admin console has only the database 'mypool'");
+		return 0;
+	}
+	case COM_PING:
+		relay_client_consume(s, p);
+		relay_send_ok(s, 1);
+		return 0;
+	default:
+		relay_client_consume(s, p);
+		relay_send_errf(s, 1, 1047, "08S01", "mypool: command %s is not supported on the admin console",
+				proto_cmd_name(cmd));
+		return 0;
+	}
+}

@@ -1,0 +1,139 @@
+/* metrics: the Prometheus text endpoint on metrics_listen (libevent's evhttp).
+ *
+ *     curl --unix-socket /run/mypool/metrics.sock http://localhost/metrics
+ *
+ * It runs on worker thread 0's loop; a scrape gathers the same counters as the admin console
+ * from every thread (stats.c) and answers when the last one has replied. */
+#include "autoconfig.h"
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "metrics.h"
+#include "stats.h"
+
+struct metrics {
+	struct worker *w;
+	struct worker_thread *t;
+	struct evhttp *http;
+};
+
+struct scrape {
+	struct stats st;
+	struct evhttp_request *req;
+};
+
+static void counter(struct evbuffer *b, const char *name, const char *help, uint64_t v)
+{
+	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s counter\n%s %" PRIu64 "\n", name, help, name, name, v);
+}
+
+static void gauge(struct evbuffer *b, const char *name, const char *help, double v)
+{
+	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s gauge\n%s %.15g\n", name, help, name, name, v);
+}
+
+static void reply(struct stats *st)
+{
+	struct scrape *sc = st->arg;
+	struct evbuffer *b = evbuffer_new();
+	const struct worker_stats *sum = &st->sum;
+	const struct pool_stats *ps = &st->pool;
+	if (!b) {
+		evhttp_send_error(sc->req, 500, "out of memory");
+		free(sc);
+		return;
+	}
+	gauge(b, "mypool_clients_connected", "Client connections now.", st->clients);
+	gauge(b, "mypool_clients_with_server", "Clients holding a server connection now.", st->with_backend);
+	gauge(b, "mypool_clients_waiting", "Clients waiting for a server connection now.", ps->waiting);
+	gauge(b, "mypool_pool_max_wait_seconds", "How long the longest waiting client has waited.",
+	      (double)ps->max_wait_ms / 1000.0);
+	gauge(b, "mypool_pool_size", "pool_size: the most server connections mypool opens.", ps->size);
+	evbuffer_add_printf(b, "# HELP mypool_server_connections Server connections now, by state.\n"
+			       "# TYPE mypool_server_connections gauge\n");
+	evbuffer_add_printf(b, "mypool_server_connections{state=\"active\"} %u\n", ps->active);
+	evbuffer_add_printf(b, "mypool_server_connections{state=\"idle\"} %u\n", ps->idle);
+	evbuffer_add_printf(b, "mypool_server_connections{state=\"connecting\"} %u\n", ps->connecting);
+	evbuffer_add_printf(b, "# HELP mypool_clients_pinned Clients pinned to their server connection now, by reason.\n"
+			       "# TYPE mypool_clients_pinned gauge\n");
+	for (int r = 0; r < PIN_COUNT; r++)
+		evbuffer_add_printf(b, "mypool_clients_pinned{reason=\"%s\"} %u\n", pin_reason_name((enum pin_reason)r),
+				    st->pinned[r]);
+	evbuffer_add_printf(b, "# HELP mypool_pins_total Clients that got pinned, by reason.\n"
+			       "# TYPE mypool_pins_total counter\n");
+	for (int r = 0; r < PIN_COUNT; r++)
+		evbuffer_add_printf(b, "mypool_pins_total{reason=\"%s\"} %" PRIu64 "\n",
+				    pin_reason_name((enum pin_reason)r), sum->pins[r]);
+	counter(b, "mypool_clients_accepted_total", "Client connections accepted.", sum->clients_accepted);
+	counter(b, "mypool_commands_total", "Client commands.", sum->queries);
+	counter(b, "mypool_transactions_released_total", "Server connections given back at a transaction boundary.",
+		sum->releases);
+	counter(b, "mypool_client_received_bytes_total", "Bytes received from clients.", sum->bytes_in);
+	counter(b, "mypool_client_sent_bytes_total", "Bytes sent to clients.", sum->bytes_out);
+	counter(b, "mypool_errors_total", "Errors mypool itself returned to clients.", sum->errors);
+	counter(b, "mypool_server_connects_total", "Server connections opened.", ps->connects);
+	counter(b, "mypool_server_connect_failures_total", "Server connections that failed to open.",
+		ps->connect_failures);
+	counter(b, "mypool_server_resets_total", "COM_RESET_CONNECTION sent before reuse.", ps->resets);
+	counter(b, "mypool_server_closes_total", "Server connections closed.", ps->closes);
+	counter(b, "mypool_pool_waits_total", "Checkouts that had to wait for a server connection.", ps->waits);
+	gauge(b, "mypool_pool_wait_seconds_total", "Time spent waiting for server connections, in all.",
+	      (double)ps->wait_ms_total / 1000.0);
+	counter(b, "mypool_pool_wait_timeouts_total", "Clients that got the pool_wait_timeout error.", ps->timeouts);
+	evhttp_add_header(evhttp_request_get_output_headers(sc->req), "Content-Type", "text/plain; version=0.0.4");
+	evhttp_send_reply(sc->req, 200, "OK", b);
+	evbuffer_free(b);
+	stats_free(st);
+	free(sc);
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+	struct metrics *m = arg;
+	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET || !path || strcmp(path, "/metrics") != 0) {
+		evhttp_send_error(req, 404, "mypool serves /metrics");
+		return;
+	}
+	struct scrape *sc = calloc(1, sizeof(*sc));
+	if (!sc) {
+		evhttp_send_error(req, 500, "out of memory");
+		return;
+	}
+	sc->req = req;
+	sc->st.done = reply;
+	sc->st.arg = sc;
+	stats_collect(m->w, m->t, &sc->st);
+}
+
+struct metrics *metrics_start(struct worker *w, struct worker_thread *t, int fd, const char *where)
+{
+	struct metrics *m = calloc(1, sizeof(*m));
+	if (!m || !(m->http = evhttp_new(t->base)) || !evhttp_accept_socket_with_handle(m->http, fd)) {
+		log_error("metrics_listen: cannot start the HTTP server; metrics are off");
+		if (m && m->http)
+			evhttp_free(m->http);
+		free(m);
+		return NULL;
+	}
+	m->w = w;
+	m->t = t;
+	evhttp_set_allowed_methods(m->http, EVHTTP_REQ_GET);
+	evhttp_set_gencb(m->http, on_request, m);
+	log_info("metrics on %s", where);
+	return m;
+}
+
+void metrics_stop(struct metrics *m)
+{
+	if (!m)
+		return;
+	evhttp_free(m->http);
+	free(m);
+}
