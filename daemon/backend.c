@@ -86,10 +86,12 @@ struct backend *backend_connect(const struct config *cfg, bool found_rows, char 
 	b->mysql = m;
 	b->found_rows = found_rows;
 	unsigned timeout_s = (cfg->connect_timeout_ms + 999) / 1000;
-	my_bool off = 0;
+	/* CLIENT_LOCAL_FILES toward the server: LOAD DATA LOCAL requests are relayed to clients
+	 * that asked for them (relay.c); mypool itself never reads a file. */
+	unsigned local_infile = 1;
 	mysql_options(m, MYSQL_OPT_NONBLOCK, 0);
 	mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout_s);
-	mysql_options(m, MYSQL_OPT_LOCAL_INFILE, &off);
+	mysql_options(m, MYSQL_OPT_LOCAL_INFILE, &local_infile);
 	mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	mysql_options(m, MYSQL_OPT_PROTOCOL, &(unsigned){ cfg->backend_socket ? MYSQL_PROTOCOL_SOCKET : MYSQL_PROTOCOL_TCP });
 
@@ -122,6 +124,7 @@ struct backend *backend_connect(const struct config *cfg, bool found_rows, char 
 	MY_CHARSET_INFO cs;
 	mysql_get_character_set_info(m, &cs);
 	b->base_charset = b->charset = (uint8_t)cs.number;
+	b->server_charset = (uint8_t)m->server_language;
 	b->multi_stmt = true;
 	b->created_ms = b->idle_since_ms = mono_ms();
 	varset_init(&b->vars);
@@ -290,6 +293,14 @@ int backend_charset_names(struct backend *b, uint8_t collation_id, char *out, si
 	return 0;
 }
 
+int backend_collation(struct backend *b, char *out, size_t outlen)
+{
+	char cs[64];
+	return query_row2(b, "SELECT @@collation_connection, @@character_set_connection", out, outlen, cs, sizeof(cs)) == 0
+		       ? 0
+		       : -1;
+}
+
 int backend_set_charset(struct backend *b, uint8_t collation_id)
 {
 	/* The server's handshake sets character_set_client, _results and collation_connection
@@ -319,6 +330,7 @@ static int after_reset(struct backend *b)
 	set_nonblocking(b->fd);
 	b->charset = b->base_charset;
 	b->dirty = false;
+	b->lid_owner = 0;
 	varset_clear(&b->vars);
 	stmt_cache_clear(&b->stmts); /* a reset deallocates them on the server */
 	if (b->track && enable_trackers(b) != 0) {

@@ -29,6 +29,7 @@ struct backend {
 	bool dirty;            /* a client ran a command since the last reset */
 	uint32_t server_id;    /* the server's connection id */
 	uint8_t base_charset;  /* collation id of the handshake (a reset returns to it) */
+	uint8_t server_charset; /* the collation id the server announced (character_set_server) */
 	uint8_t charset;       /* collation id now in effect for client/results/connection;
 	                          0 = unknown (a client changed the character set variables) */
 	bool multi_stmt;       /* multi-statements currently enabled */
@@ -36,6 +37,8 @@ struct backend {
 	bool track;            /* session trackers are on (transaction pooling) */
 	struct varset vars;    /* system variables changed since connect/reset (not charsets) */
 	struct stmt_cache stmts; /* statements prepared on this connection */
+	unsigned gen;          /* pool generation it was made in */
+	uint32_t lid_owner;    /* session whose LAST_INSERT_ID() is in effect; 0 = none (value 0) */
 	uint64_t created_ms;
 	uint64_t idle_since_ms;
 	struct backend *next;  /* pool lists */
@@ -63,6 +66,10 @@ int backend_clear_db(struct backend *b);
  * the server does not know the id, -1 on error. */
 int backend_charset_names(struct backend *b, uint8_t collation_id, char *out, size_t outlen);
 int backend_ping(struct backend *b);
+
+/* @@collation_connection as the server has it now (the session tracker reports SET NAMES as
+ * character_set_* only, never the collation a COLLATE clause chose). 0, or -1. */
+int backend_collation(struct backend *b, char *out, size_t outlen);
 
 unsigned backend_errno(const struct backend *b);
 const char *backend_sqlstate(const struct backend *b);

@@ -21,6 +21,20 @@
 #define ER_STMT_HAS_NO_OPEN_CURSOR 1421
 #define CURSOR_TYPE_READ_ONLY 1
 
+/* A statement with an open cursor or long data sent lives on the server: its entry in the
+ * backend's cache must not be evicted meanwhile. */
+static void set_busy(struct session *s, struct stmt *st, bool cursor, bool long_data)
+{
+	bool was = st->cursor || st->long_data, now = cursor || long_data;
+	st->cursor = cursor;
+	st->long_data = long_data;
+	if (was == now || !s->be)
+		return;
+	uint32_t id = stmt_cache_get(&s->be->stmts, st->sql, st->sql_len);
+	if (id)
+		stmt_cache_hold(&s->be->stmts, id, now ? +1 : -1);
+}
+
 static uint32_t get_u32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -159,7 +173,7 @@ static int cmd_prepare(struct session *s, struct pkt *p)
 		return relay_client_drop(s, p);
 	}
 	session_apply_scan(s);
-	int fw = session_forward(s, p);
+	int fw = session_forward(s, p, false);
 	if (fw != 0) {
 		free(sql);
 		return fw < 0 ? -1 : 0;
@@ -280,17 +294,15 @@ static int cmd_execute(struct session *s, struct pkt *p)
 			return 0;
 		}
 	} else {
-		int fw = session_forward(s, p);
+		int fw = session_forward(s, p, false);
 		if (fw != 0)
 			return fw < 0 ? -1 : 0;
 	}
-	st->long_data = false;
 	enum relay r = RELAY_DONE;
 	bool done = false;
 	while (!done && r == RELAY_DONE)
 		r = relay_result(s, &done, st);
-	if (r == RELAY_DONE && (flags & CURSOR_TYPE_READ_ONLY) && (s->status & STATUS_CURSOR_EXISTS))
-		st->cursor = true;
+	set_busy(s, st, r == RELAY_DONE && (flags & CURSOR_TYPE_READ_ONLY) && (s->status & STATUS_CURSOR_EXISTS), false);
 	return session_finish(s, r, 1);
 }
 
@@ -308,7 +320,7 @@ static int cmd_fetch(struct session *s, struct pkt *p)
 	}
 	session_begin_command(s, NULL, 0);
 	put_u32(p->data + 1, stmt_cache_get(&s->be->stmts, st->sql, st->sql_len));
-	int fw = session_forward(s, p);
+	int fw = session_forward(s, p, false);
 	if (fw != 0)
 		return fw < 0 ? -1 : 0;
 	uint16_t status = s->status;
@@ -316,7 +328,7 @@ static int cmd_fetch(struct session *s, struct pkt *p)
 	enum relay r = relay_rows(s, &status, &done);
 	s->status = status;
 	if (r != RELAY_DONE || s->resp_err || !(status & STATUS_CURSOR_EXISTS) || (status & STATUS_LAST_ROW_SENT))
-		st->cursor = false;
+		set_busy(s, st, false, st->long_data);
 	return session_finish(s, r, 1);
 }
 
@@ -333,10 +345,10 @@ static int cmd_send_long_data(struct session *s, struct pkt *p)
 	if (!server_id)
 		return relay_client_drop(s, p);
 	put_u32(p->data + 1, server_id);
-	int fw = session_forward(s, p);
+	int fw = session_forward(s, p, false);
 	if (fw != 0)
 		return fw < 0 ? -1 : 0;
-	st->long_data = true;
+	set_busy(s, st, st->cursor, true);
 	/* There is no reply: whatever session_acquire or on_backend wrote is an error nobody
 	 * expects, so the output is dropped. */
 	buf_reset(&s->out);
@@ -353,13 +365,13 @@ static int cmd_reset(struct session *s, struct pkt *p)
 	if (!s->be || !(st->cursor || st->long_data)) {
 		/* Nothing of it lives on a server: there is nothing to reset. */
 		relay_client_consume(s, p);
-		st->cursor = st->long_data = false;
+		set_busy(s, st, false, false);
 		relay_send_ok(s, 1);
 		return 0;
 	}
 	put_u32(p->data + 1, stmt_cache_get(&s->be->stmts, st->sql, st->sql_len));
-	st->cursor = st->long_data = false;
-	int fw = session_forward(s, p);
+	set_busy(s, st, false, false);
+	int fw = session_forward(s, p, false);
 	if (fw != 0)
 		return fw < 0 ? -1 : 0;
 	bool done;
@@ -384,6 +396,7 @@ static int cmd_close(struct session *s, struct pkt *p)
 			buf_consume(&s->bin, PROTO_HEADER_LEN + len);
 		}
 	}
+	set_busy(s, st, false, false);
 	stmt_remove(&s->stmts, id);
 	return 0;
 }
@@ -406,6 +419,12 @@ int prepared_command(struct session *s, struct pkt *p, uint8_t cmd)
 	default:
 		return relay_client_drop(s, p);
 	}
+}
+
+void prepared_backend_gone(struct session *s)
+{
+	for (struct stmt *st = s->stmts.head; st; st = st->next)
+		st->cursor = st->long_data = false;
 }
 
 bool prepared_holds_backend(const struct session *s)

@@ -458,8 +458,16 @@ int proto_track_next(struct proto_track_iter *it, struct proto_track_item *item)
 		rd_skip(&e, 1); /* encoding specification (0 = plain text) */
 		item->name = rd_lenenc_str(&e, &item->name_len);
 		break;
-	case TRACK_SCHEMA:
 	case TRACK_STATE_CHANGE:
+		/* MySQL writes a length-encoded "1" (02 02 01 31); MariaDB the bare byte (02 01 31). */
+		if (len == 1) {
+			item->name = data;
+			item->name_len = 1;
+			break;
+		}
+		item->name = rd_lenenc_str(&e, &item->name_len);
+		break;
+	case TRACK_SCHEMA:
 	case TRACK_TRANSACTION_CHARACTERISTICS:
 	case TRACK_TRANSACTION_STATE:
 		item->name = rd_lenenc_str(&e, &item->name_len);
@@ -552,7 +560,7 @@ void proto_write_column(struct buf *b, uint8_t seq, const struct proto_column *c
 
 /* For mypool's own result sets (admin console). mypool never advertises MariaDB's
  * EXTENDED_METADATA, so these columns carry no extended metadata. */
-void proto_write_column_simple(struct buf *b, uint8_t seq, const char *name, uint8_t type)
+void proto_write_column_simple(struct buf *b, uint8_t seq, const char *name, uint8_t type, bool extended)
 {
 	bool is_string = type == FIELD_TYPE_VAR_STRING;
 	size_t len = strlen(name);
@@ -568,7 +576,7 @@ void proto_write_column_simple(struct buf *b, uint8_t seq, const char *name, uin
 		.flags = 0,
 		.decimals = 0,
 	};
-	proto_write_column(b, seq, &c, false, false);
+	proto_write_column(b, seq, &c, extended, false);
 }
 
 void proto_write_text_row(struct buf *b, uint8_t seq, const char *const *values, const size_t *lens, size_t n)

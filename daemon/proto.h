@@ -243,8 +243,9 @@ struct proto_column {
 int proto_parse_column(const uint8_t *p, size_t n, bool extended, bool field_list, struct proto_column *out);
 /* Write a ColumnDefinition41 packet; ext metadata only if `extended`. */
 void proto_write_column(struct buf *b, uint8_t seq, const struct proto_column *c, bool extended, bool field_list);
-/* Convenience for result sets mypool builds itself (admin console): a VAR_STRING column. */
-void proto_write_column_simple(struct buf *b, uint8_t seq, const char *name, uint8_t type);
+/* Convenience for result sets mypool builds itself (admin console): a VAR_STRING column;
+ * `extended`: the client has MariaDB's EXTENDED_METADATA (an empty one is written). */
+void proto_write_column_simple(struct buf *b, uint8_t seq, const char *name, uint8_t type, bool extended);
 /* Text row: n values, NULL pointers are SQL NULL. */
 void proto_write_text_row(struct buf *b, uint8_t seq, const char *const *values, const size_t *lens, size_t n);
 

@@ -247,7 +247,7 @@ enum relay relay_ok(struct session *s, uint32_t len, uint16_t *status)
 	s->warnings = ok.warnings;
 	if (ok.insert_id) {
 		s->last_insert_id = ok.insert_id;
-		s->lid_server = s->be->server_id;
+		s->be->lid_owner = s->id;
 	}
 	ok.session = NULL;
 	ok.session_len = 0;
@@ -351,13 +351,66 @@ enum relay relay_rows(struct session *s, uint16_t *status, bool *done)
 	}
 }
 
+/* LOAD DATA LOCAL INFILE: the server asks for a file (0xFB + name). The request goes to the
+ * client, whose file comes back as packets up to an empty one, streamed to the server through
+ * the bounded input buffer; then the server's OK or ERR ends it like any result. */
+static enum relay relay_local_infile(struct session *s, uint32_t len, bool *done)
+{
+	if (!(s->caps & CAP_LOCAL_FILES)) {
+		/* mypool only sends LOAD DATA LOCAL for clients that have the capability. */
+		snprintf(s->be->error, sizeof(s->be->error), "LOCAL INFILE request for a client without it");
+		s->be->broken = true;
+		return RELAY_BACKEND_GONE;
+	}
+	enum relay r = relay_pass(s, len);
+	if (r != RELAY_DONE || relay_flush(s) != 0)
+		return RELAY_CLIENT_GONE;
+	s->in_rows = false;
+	for (;;) {
+		if (relay_client_fill(s, PROTO_HEADER_LEN, -1) != 0)
+			goto client_gone;
+		uint32_t n = proto_hdr_len(buf_head(&s->in));
+		size_t left = PROTO_HEADER_LEN + (size_t)n;
+		while (left > 0) {
+			if (buf_avail(&s->in) == 0 && relay_client_fill(s, 1, -1) != 0)
+				goto client_gone;
+			size_t k = buf_avail(&s->in) < left ? buf_avail(&s->in) : left;
+			if (relay_be_write(s, buf_head(&s->in), k) != 0)
+				return RELAY_BACKEND_GONE;
+			buf_consume(&s->in, k);
+			left -= k;
+		}
+		if (n == 0)
+			break; /* the end of the file */
+	}
+	bool more;
+	r = relay_result(s, &more, NULL);
+	*done = more;
+	return r;
+client_gone:
+	/* The server waits for the rest of a file that will never come. */
+	snprintf(s->be->error, sizeof(s->be->error), "client went away during LOAD DATA LOCAL");
+	s->be->broken = true;
+	return RELAY_CLIENT_GONE;
+}
+
 /* One result of a COM_QUERY (or the reply to a simple command): OK, ERR, or a result set. */
 enum relay relay_result(struct session *s, bool *done, struct stmt *st)
 {
 	uint32_t len;
-	if (relay_be_packet_whole(s, &len) != 0)
-		return RELAY_BACKEND_GONE;
-	const uint8_t *p = buf_head(&s->bin) + PROTO_HEADER_LEN;
+	const uint8_t *p;
+	for (;;) {
+		if (relay_be_packet_whole(s, &len) != 0)
+			return RELAY_BACKEND_GONE;
+		p = buf_head(&s->bin) + PROTO_HEADER_LEN;
+		/* MariaDB progress reports (an ERR with code 0xFFFF) go to clients that asked for
+		 * them; mypool offers none, so they are dropped and the packets after them renumbered. */
+		struct proto_err e;
+		if (len < 3 || p[0] != 0xff || proto_parse_err(p, len, &e) != 1)
+			break;
+		buf_consume(&s->bin, PROTO_HEADER_LEN + len);
+		s->seq_shift--;
+	}
 	*done = true;
 	if (len == 0) {
 		snprintf(s->be->error, sizeof(s->be->error), "empty response packet");
@@ -377,11 +430,7 @@ enum relay relay_result(struct session *s, bool *done, struct stmt *st)
 		s->warnings = 1; /* the error is in the diagnostics area */
 		return relay_pass(s, len);
 	case 0xfb:
-		/* LOCAL INFILE request: mypool connects without CLIENT_LOCAL_FILES, so a server
-		 * that asks anyway is out of step with us. */
-		snprintf(s->be->error, sizeof(s->be->error), "unexpected LOCAL INFILE request");
-		s->be->broken = true;
-		return RELAY_BACKEND_GONE;
+		return relay_local_infile(s, len, done);
 	default:
 		break;
 	}
@@ -501,8 +550,9 @@ int relay_forward_command(struct session *s, const struct pkt *p, bool *too_larg
 	*too_large = false;
 	size_t total = p->len;
 	if (p->whole) {
+		/* On failure the command stays in s->in: the caller may run it on another backend. */
 		if (relay_be_write(s, buf_head(&s->in), PROTO_HEADER_LEN + p->len) != 0)
-			return -1;
+			return -3;
 		relay_client_consume(s, p);
 		if (p->len < PROTO_MAX_PAYLOAD)
 			return 0;

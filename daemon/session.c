@@ -17,10 +17,14 @@
 #include "log.h"
 #include "pool.h"
 #include "proto.h"
+#include "admin.h"
 #include "session_priv.h"
 #include "sqlscan.h"
 #include "varset.h"
 #include "worker.h"
+
+/* How much of a slow statement the log shows. */
+#define SLOW_LOG_TEXT 200
 
 const char *pin_reason_name(enum pin_reason r)
 {
@@ -106,9 +110,13 @@ void session_track_state(struct session *s, const struct proto_ok *ok)
 				pin(s, PIN_STATE); /* the client turned our eyes off */
 				break;
 			}
+			log_debug("session variable %.*s = %.*s", (int)item.name_len, (const char *)item.name,
+				  (int)item.value_len, (const char *)item.value);
 			varset_set(&s->vars, (const char *)item.name, item.name_len, (const char *)item.value, item.value_len);
-			if (is_charset_var(item.name, item.name_len))
+			if (is_charset_var(item.name, item.name_len)) {
 				b->charset = 0; /* no longer what a collation id describes */
+				s->need_collation = true;
+			}
 			else
 				varset_set(&b->vars, (const char *)item.name, item.name_len, (const char *)item.value,
 					   item.value_len);
@@ -149,6 +157,10 @@ void session_release(struct session *s)
 	if (!s->be)
 		return;
 	struct backend *b = s->be;
+	if (prepared_holds_backend(s)) {
+		b->dirty = true; /* a cursor or long data on the server: the reset clears them */
+		prepared_backend_gone(s);
+	}
 	s->be = NULL;
 	if (!transaction_pooling(s) || s->pins || (s->status & STATUS_IN_TRANS) || s->locked || s->trx_chars)
 		b->dirty = true;
@@ -193,7 +205,10 @@ static int sync_backend(struct session *s, uint8_t seq)
 		if (k == 0 && n)
 			sql.len -= 2;
 		n += k;
-		if ((s->scan & SQL_LAST_INSERT_ID) && s->last_insert_id && s->lid_server != b->server_id) {
+		/* LAST_INSERT_ID() is the value of whoever last inserted on this connection: put
+		 * this client's back (0 if it never inserted) when that was someone else. */
+		if ((s->scan & SQL_LAST_INSERT_ID) && b->lid_owner != s->id &&
+		    !(b->lid_owner == 0 && s->last_insert_id == 0)) {
 			char lid[64];
 			int len = snprintf(lid, sizeof(lid), "%s@@session.last_insert_id=%llu", n ? ", " : "",
 					   (unsigned long long)s->last_insert_id);
@@ -218,8 +233,8 @@ static int sync_backend(struct session *s, uint8_t seq)
 			else
 				varset_set(&b->vars, v->name, strlen(v->name), v->value, strlen(v->value));
 		}
-		if (s->last_insert_id)
-			s->lid_server = b->server_id;
+		if (s->scan & SQL_LAST_INSERT_ID)
+			b->lid_owner = s->id;
 	}
 	buf_free(&sql);
 	if (b->multi_stmt != s->multi_stmt && backend_set_multi_statements(b, s->multi_stmt) != 0)
@@ -257,11 +272,20 @@ static void after_command(struct session *s)
 int session_acquire(struct session *s, uint8_t seq)
 {
 	for (;;) {
+		while (!s->be && __atomic_load_n(&s->t->w->paused, __ATOMIC_RELAXED) && !s->drain) {
+			/* Admin PAUSE: running transactions finish, new ones wait for RESUME. */
+			s->paused = true;
+			s->phase = PH_WAITING;
+			io_wait(-1, 0, -1, NULL);
+			s->paused = false;
+			s->phase = PH_ACTIVE;
+		}
 		if (!s->be) {
 			enum pool_error pe;
 			char err[256];
 			s->phase = PH_WAITING;
 			s->be = pool_checkout(s->t->w->pool, s->caps & CAP_FOUND_ROWS, s->t, &pe, err, sizeof(err));
+			s->be_fresh = true;
 			s->phase = PH_ACTIVE;
 			if (!s->be) {
 				switch (pe) {
@@ -302,6 +326,7 @@ void session_begin_command(struct session *s, const uint8_t *sql, size_t len)
 	s->in_rows = false;
 	s->resp_err = false;
 	s->seq_shift = 0;
+	s->be_fresh = false;
 }
 
 void session_apply_scan(struct session *s)
@@ -322,7 +347,7 @@ void session_apply_scan(struct session *s)
 		s->hold_next = true;
 }
 
-int session_forward(struct session *s, const struct pkt *p)
+int session_forward(struct session *s, const struct pkt *p, bool may_retry)
 {
 	struct backend *b = s->be;
 	bool too_large;
@@ -341,11 +366,21 @@ int session_forward(struct session *s, const struct pkt *p)
 		session_release(s);
 		return -1;
 	}
+	if (fw == -3 && may_retry && s->be_fresh && !s->pins && !(s->status & STATUS_IN_TRANS)) {
+		/* The server closed a connection that was idle in the pool (restarted, killed,
+		 * wait_timeout): the command never reached it, and the client holds nothing on
+		 * it. Run the command on another connection. */
+		log_info("backend %u was gone (%s); running the command on another one", b->server_id, b->error);
+		session_release(s);
+		return 2;
+	}
+	if (fw == -3)
+		relay_client_consume(s, p); /* a whole command: it is not run anywhere */
 	session_backend_lost(s);
 	relay_send_errf(s, (uint8_t)(p->seq + 1), ER_MYPOOL_BACKEND_LOST, "08S01", "mypool: lost connection to backend: %s",
 			b->error);
 	session_release(s);
-	return 1;
+	return fw == -3 ? 1 : -1;
 }
 
 int session_finish(struct session *s, enum relay r, uint8_t first_seq)
@@ -387,14 +422,39 @@ static int relay_command(struct session *s, const struct pkt *p, uint8_t cmd, ui
 	} else {
 		session_begin_command(s, NULL, 0);
 	}
-	if (session_acquire(s, (uint8_t)(p->seq + 1)) != 0)
-		return relay_client_drop(s, p);
-	struct backend *b = s->be;
-	session_apply_scan(s);
 	char *init_db = NULL; /* COM_INIT_DB's database, followed even without a session tracker */
 	if (cmd == COM_INIT_DB && p->whole)
 		init_db = strndup((const char *)p->data + 1, p->len - 1);
-	int fw = session_forward(s, p);
+	/* The slow-query log shows the start of the statement (never more). */
+	char slow[SLOW_LOG_TEXT + 1] = "";
+	uint64_t started = 0;
+	if (s->cfg->log_slow_ms && cmd == COM_QUERY) {
+		size_t n = (p->whole ? p->len : buf_avail(&s->in) - PROTO_HEADER_LEN) - 1;
+		snprintf(slow, sizeof(slow), "%.*s", (int)(n < SLOW_LOG_TEXT ? n : SLOW_LOG_TEXT), (const char *)p->data + 1);
+		started = mono_ms();
+	}
+	if ((s->scan & SQL_LOAD_LOCAL) && !(s->caps & CAP_LOCAL_FILES)) {
+		/* What the server answers a client that did not offer to send files. */
+		free(init_db);
+		if (relay_client_drop(s, p) != 0)
+			return -1;
+		relay_send_err(s, 1, 4166, "HY000",
+			       "The used command is not allowed because the MariaDB server or client has disabled the "
+			       "local infile capability");
+		return 0;
+	}
+	int fw;
+	for (int attempt = 0;; attempt++) {
+		if (session_acquire(s, (uint8_t)(p->seq + 1)) != 0) {
+			free(init_db);
+			return relay_client_drop(s, p);
+		}
+		session_apply_scan(s);
+		fw = session_forward(s, p, attempt < 3);
+		if (fw != 2)
+			break;
+	}
+	struct backend *b = s->be;
 	if (fw != 0) {
 		free(init_db);
 		return fw < 0 ? -1 : 0;
@@ -429,6 +489,19 @@ static int relay_command(struct session *s, const struct pkt *p, uint8_t cmd, ui
 		init_db = NULL;
 	}
 	free(init_db);
+	if (r == RELAY_DONE && s->need_collation && !b->broken) {
+		/* SET NAMES ... COLLATE: the trackers name the character sets, not the collation. */
+		char coll[64];
+		s->need_collation = false;
+		if (backend_collation(b, coll, sizeof(coll)) == 0)
+			varset_set(&s->vars, "collation_connection", 20, coll, strlen(coll));
+	}
+	if (started) {
+		uint64_t ms = mono_ms() - started;
+		if (ms >= s->cfg->log_slow_ms)
+			log_warn("slow query (%llu ms): %s%s", (unsigned long long)ms, slow,
+				 strlen(slow) == SLOW_LOG_TEXT ? "..." : "");
+	}
 	return session_finish(s, r, (uint8_t)(p->seq + 1));
 }
 
@@ -566,6 +639,11 @@ static enum end_status command_loop(struct session *s)
 		uint8_t cmd = p.data[0];
 		uint8_t opt = p.len >= 3 ? p.data[1] : 0;
 		s->t->stats.queries++;
+		if (s->admin && cmd != COM_QUIT) {
+			if (admin_command(s, &p) != 0)
+				return END_CLIENT_GONE;
+			continue;
+		}
 		switch (cmd) {
 		case COM_QUIT:
 			return END_QUIT;
@@ -630,6 +708,11 @@ static enum end_status authenticate(struct session *s)
 	char version[96];
 	snprintf(version, sizeof(version), "5.5.5-%s", s->cfg->server_version);
 	hs.server_version = version;
+	/* Announce the server's own character set (clients such as PHP's mysqlnd take it as their
+	 * default), once a connection has told us what it is. */
+	unsigned server_cs = pool_server_charset(s->t->w->pool);
+	if (server_cs)
+		hs.charset = (uint8_t)server_cs;
 	if (auth_scramble(s->scramble) != 0) {
 		log_error("no randomness for the scramble");
 		return END_INTERNAL;
@@ -662,7 +745,7 @@ static enum end_status authenticate(struct session *s)
 		relay_flush(s);
 		return END_PROTOCOL;
 	}
-	s->caps = hr.caps & ((uint64_t)SERVER_CAPS);
+	s->caps = hr.caps & SERVER_CAPS;
 	s->charset = hr.charset ? hr.charset : DEFAULT_COLLATION;
 	s->multi_stmt = s->caps & CAP_MULTI_STATEMENTS;
 	memcpy(s->user, hr.user, hr.user_len);
@@ -676,6 +759,19 @@ static enum end_status authenticate(struct session *s)
 	if (st != END_QUIT)
 		return st;
 	s->status = STATUS_AUTOCOMMIT;
+	if (admin_is_console(s->schema)) {
+		if (!admin_allowed(s->cfg, s->user)) {
+			log_info("user '%s' is not an admin", s->user);
+			relay_send_errf(s, seq, 1044, "42000", "Access denied for user '%s'@'localhost' to database '%s'",
+					s->user, s->schema);
+			relay_flush(s);
+			return END_AUTH_FAILED;
+		}
+		s->admin = true;
+		relay_send_ok(s, seq);
+		log_info("admin console session");
+		return END_QUIT;
+	}
 	if (check_schema(s, seq) != 0) {
 		relay_flush(s);
 		return END_AUTH_FAILED;
@@ -769,10 +865,11 @@ void session_start(struct worker_thread *t, int fd, uint32_t id)
 		return;
 	}
 	s->t = t;
-	s->cfg = t->w->cfg;
+	s->cfg = worker_config(t->w);
 	s->fd = fd;
 	s->id = id;
 	s->phase = PH_HANDSHAKE;
+	s->started_ms = mono_ms();
 	buf_init(&s->in, 0);
 	buf_init(&s->out, 0);
 	buf_init(&s->bin, 0);

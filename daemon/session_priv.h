@@ -22,14 +22,18 @@ struct config;
 struct coro;
 struct worker_thread;
 
-/* What mypool offers clients: the protocol it relays faithfully. Not offered: SSL, compression,
- * LOCAL INFILE, session tracking and DEPRECATE_EOF toward clients (not implemented yet). Bit 0
- * is set, so clients do not send MariaDB extended capabilities. */
+/* What mypool offers clients: the protocol it relays faithfully. Bit 0 ("CLIENT_MYSQL") is
+ * clear, as MariaDB servers have it, so clients may ask for MariaDB's extended capabilities;
+ * of those only EXTENDED_METADATA is offered (it passes through when both sides have it).
+ * LOCAL_FILES: LOAD DATA LOCAL is relayed between server and client (relay.c). Not offered:
+ * SSL, compression, session tracking and DEPRECATE_EOF toward
+ * clients, and MariaDB's metadata caching, progress reports and bulk execution. */
 #define SERVER_CAPS                                                                                   \
-	(CAP_LONG_PASSWORD | CAP_FOUND_ROWS | CAP_LONG_FLAG | CAP_CONNECT_WITH_DB | CAP_PROTOCOL_41 |  \
-	 CAP_INTERACTIVE | CAP_TRANSACTIONS | CAP_SECURE_CONNECTION | CAP_MULTI_STATEMENTS |           \
-	 CAP_MULTI_RESULTS | CAP_PS_MULTI_RESULTS | CAP_PLUGIN_AUTH | CAP_CONNECT_ATTRS |              \
-	 CAP_PLUGIN_AUTH_LENENC_DATA | CAP_IGNORE_SIGPIPE)
+	((uint64_t)(CAP_FOUND_ROWS | CAP_LONG_FLAG | CAP_CONNECT_WITH_DB | CAP_PROTOCOL_41 |            \
+		    CAP_INTERACTIVE | CAP_TRANSACTIONS | CAP_SECURE_CONNECTION | CAP_MULTI_STATEMENTS |  \
+		    CAP_MULTI_RESULTS | CAP_PS_MULTI_RESULTS | CAP_PLUGIN_AUTH | CAP_CONNECT_ATTRS |     \
+		    CAP_PLUGIN_AUTH_LENENC_DATA | CAP_IGNORE_SIGPIPE | CAP_LOCAL_FILES) |                \
+	 MARIADB_CAP_EXTENDED_METADATA)
 #define DEFAULT_COLLATION 45 /* utf8mb4_general_ci */
 #define HANDSHAKE_TIMEOUT_MS 10000
 #define NATIVE_PLUGIN "mysql_native_password"
@@ -86,15 +90,19 @@ struct session {
 	uint8_t last_seq;      /* sequence id of the last packet sent to the client */
 	uint8_t seq_shift;     /* packets mypool inserted into the current response */
 	bool be_await;         /* a command just went to the backend: its reply is not there yet */
+	bool be_fresh;         /* the backend was taken from the pool for the current command */
 	struct stmt_table stmts; /* prepared statements (binary protocol) */
+	bool admin;            /* this is an admin console session (admin.c) */
+	bool paused;           /* waiting for RESUME before it may take a backend */
+	uint64_t started_ms;
 	/* Transaction pooling: the client's session state, applied to whichever backend it gets. */
 	struct varset vars;     /* system variables it changed (from the session trackers) */
 	unsigned pins;          /* 1 << enum pin_reason: keep the backend until reset/disconnect */
 	bool hold_next;         /* keep the backend for the next command too */
 	bool locked;            /* LOCK TABLES in effect (transaction state 'L') */
 	bool trx_chars;         /* SET TRANSACTION ... waits for the next transaction */
-	uint64_t last_insert_id;
-	uint32_t lid_server;    /* the backend connection that produced last_insert_id */
+	bool need_collation;    /* character sets changed: ask which collation came with them */
+	uint64_t last_insert_id; /* from this client's OK packets */
 	uint16_t warnings;      /* of the last response */
 	unsigned scan;          /* sqlscan flags of the command being run */
 	uint8_t scramble[AUTH_SCRAMBLE_LEN];
@@ -150,8 +158,9 @@ void session_begin_command(struct session *s, const uint8_t *sql, size_t len);
 /* Pin for what the SQL of the current command showed (after session_acquire). */
 void session_apply_scan(struct session *s);
 /* Forward the client's command to the backend: 0, 1 (failed, the client has an error), -1
- * (the session must end). */
-int session_forward(struct session *s, const struct pkt *p);
+ * (the session must end), or 2 (may_retry: the backend was gone before the command reached
+ * it; it is released, take another and forward again). */
+int session_forward(struct session *s, const struct pkt *p, bool may_retry);
 /* Settle a relayed response: 0, or -1 if the session must end. */
 int session_finish(struct session *s, enum relay r, uint8_t first_seq);
 
@@ -161,6 +170,8 @@ int session_finish(struct session *s, enum relay r, uint8_t first_seq);
 int prepared_command(struct session *s, struct pkt *p, uint8_t cmd);
 /* An open cursor or sent long data keeps the backend. */
 bool prepared_holds_backend(const struct session *s);
+/* The backend is being given up (broken, reset, disconnect): cursors and long data are gone. */
+void prepared_backend_gone(struct session *s);
 /* Follow what the server's session trackers report in an OK packet. */
 void session_track_state(struct session *s, const struct proto_ok *ok);
 

@@ -43,7 +43,7 @@ static size_t skip_quoted(const char *s, size_t len, size_t i)
 struct stmt {
 	int nwords;        /* keywords seen so far in this statement */
 	bool first_set;    /* the statement starts with SET */
-	bool first_create, first_drop, first_flush, first_lock, first_handler, first_backup;
+	bool first_create, first_drop, first_flush, first_lock, first_handler, first_backup, first_load;
 	bool seen_into;
 };
 
@@ -101,8 +101,19 @@ unsigned sqlscan(const char *s, size_t len)
 		if (c == '@') {
 			if (i + 1 < len && s[i + 1] == '@') { /* @@system_variable */
 				i += 2;
+				size_t start = i;
 				while (i < len && (ident_char((unsigned char)s[i]) || s[i] == '.'))
 					i++;
+				/* @@last_insert_id and @@identity are LAST_INSERT_ID() by other names. */
+				const char *name = s + start;
+				size_t n = i - start;
+				const char *dot = memchr(name, '.', n);
+				if (dot) {
+					n -= (size_t)(dot + 1 - name);
+					name = dot + 1;
+				}
+				if (word_is(name, n, "last_insert_id") || word_is(name, n, "identity"))
+					flags |= SQL_LAST_INSERT_ID;
 				continue;
 			}
 			/* A user variable: an assignment when the statement is SET or after INTO. */
@@ -129,6 +140,7 @@ unsigned sqlscan(const char *s, size_t len)
 				st.first_lock = word_is(w, n, "LOCK");
 				st.first_handler = word_is(w, n, "HANDLER");
 				st.first_backup = word_is(w, n, "BACKUP");
+				st.first_load = word_is(w, n, "LOAD");
 				if (word_is(w, n, "PREPARE") || word_is(w, n, "EXECUTE") || word_is(w, n, "DEALLOCATE"))
 					flags |= SQL_PREPARE;
 			}
@@ -146,6 +158,8 @@ unsigned sqlscan(const char *s, size_t len)
 				flags |= SQL_LAST_INSERT_ID;
 			else if (word_is(w, n, "SQL_CALC_FOUND_ROWS"))
 				flags |= SQL_CALC_FOUND_ROWS;
+			if (st.first_load && st.nwords <= 4 && word_is(w, n, "LOCAL")) /* LOAD DATA [LOW_PRIORITY] LOCAL */
+				flags |= SQL_LOAD_LOCAL;
 			if ((st.first_lock && st.nwords == 2 && (word_is(w, n, "TABLES") || word_is(w, n, "TABLE"))) ||
 			    (st.first_flush && word_is(w, n, "LOCK")) || (st.first_handler && st.nwords == 1) ||
 			    (st.first_backup && word_is(w, n, "LOCK")))

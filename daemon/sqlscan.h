@@ -18,6 +18,7 @@ enum sqlscan_flag {
 	SQL_CALC_FOUND_ROWS = 1u << 5, /* FOUND_ROWS() of the next statement needs this backend */
 	SQL_PREPARE = 1u << 6,         /* SQL PREPARE / EXECUTE / DEALLOCATE */
 	SQL_LOCKING = 1u << 7,         /* LOCK TABLES, FLUSH ... WITH READ LOCK, HANDLER, BACKUP LOCK */
+	SQL_LOAD_LOCAL = 1u << 8,      /* LOAD DATA/XML LOCAL INFILE: the server will ask for a file */
 };
 
 /* Flags for the statement text (several statements: the union of their flags). */

@@ -140,14 +140,16 @@ int stmt_cache_put(struct stmt_cache *c, const char *sql, size_t len, uint32_t i
 		e->used = ++c->tick;
 		return 0;
 	}
-	if (c->n == c->max) {
-		size_t lru = 0;
-		for (size_t i = 1; i < c->n; i++)
-			if (c->v[i].used < c->v[lru].used)
+	if (c->n >= c->max) {
+		size_t lru = c->n;
+		for (size_t i = 0; i < c->n; i++)
+			if (!c->v[i].holds && (lru == c->n || c->v[i].used < c->v[lru].used))
 				lru = i;
-		*evicted = c->v[lru].id;
-		free(c->v[lru].sql);
-		c->v[lru] = c->v[--c->n];
+		if (lru < c->n) { /* all held: grow past max until they are let go */
+			*evicted = c->v[lru].id;
+			free(c->v[lru].sql);
+			c->v[lru] = c->v[--c->n];
+		}
 	}
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 8;
@@ -163,4 +165,17 @@ int stmt_cache_put(struct stmt_cache *c, const char *sql, size_t len, uint32_t i
 	memcpy(copy, sql, len);
 	c->v[c->n++] = (struct stmt_cache_entry){ .sql = copy, .sql_len = len, .id = id, .used = ++c->tick };
 	return 0;
+}
+
+void stmt_cache_hold(struct stmt_cache *c, uint32_t id, int delta)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		if (c->v[i].id == id) {
+			if (delta > 0)
+				c->v[i].holds++;
+			else if (c->v[i].holds)
+				c->v[i].holds--;
+			return;
+		}
+	}
 }

@@ -47,6 +47,7 @@ struct stmt_cache_entry {
 	size_t sql_len;
 	uint32_t id;    /* the server's statement id */
 	uint64_t used;  /* LRU tick */
+	unsigned holds; /* an open cursor or pending long data: never evicted */
 };
 
 struct stmt_cache {
@@ -60,9 +61,11 @@ void stmt_cache_clear(struct stmt_cache *c); /* the server forgot them (reset) *
 void stmt_cache_free(struct stmt_cache *c);
 /* The server id of this SQL on the backend, or 0 (marks it used). */
 uint32_t stmt_cache_get(struct stmt_cache *c, const char *sql, size_t len);
-/* Add sql -> id. If the cache is full the least recently used entry is dropped and its server
+/* Add sql -> id. If the cache is full the least recently used entry not held is dropped and its server
  * id returned in *evicted (to be closed on the server); *evicted is 0 otherwise. If sql was
  * there already with another id, that id is returned in *evicted. 0, or -1 out of memory. */
 int stmt_cache_put(struct stmt_cache *c, const char *sql, size_t len, uint32_t id, uint32_t *evicted);
+/* Keep (delta +1) or let go (-1) of the entry with this server id. */
+void stmt_cache_hold(struct stmt_cache *c, uint32_t id, int delta);
 
 #endif

@@ -149,10 +149,17 @@ static void put_assign(struct buf *sql, size_t *count, const char *name, const c
 size_t varset_diff_sql(const struct varset *have, const struct varset *want, struct buf *sql)
 {
 	size_t count = 0;
-	for (size_t i = 0; i < want->n; i++) {
-		const char *cur = varset_get(have, want->v[i].name);
-		if (!cur || strcmp(cur, want->v[i].value) != 0)
-			put_assign(sql, &count, want->v[i].name, want->v[i].value);
+	/* character_set_x first: setting one resets the matching collation_x to its default,
+	 * so a collation set after it must come later in the statement. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < want->n; i++) {
+			bool cs = strncmp(want->v[i].name, "character_set_", 14) == 0;
+			if (cs != (pass == 0))
+				continue;
+			const char *cur = varset_get(have, want->v[i].name);
+			if (!cur || strcmp(cur, want->v[i].value) != 0)
+				put_assign(sql, &count, want->v[i].name, want->v[i].value);
+		}
 	}
 	for (size_t i = 0; i < have->n; i++)
 		if (!varset_get(want, have->v[i].name))

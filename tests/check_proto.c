@@ -661,7 +661,7 @@ static const uint8_t golden_session_block[] =
 	"\x01" "\x05"                           /* SCHEMA, entry length 5 */
 	"\x04" "test"                           /*   test */
 	"\x02" "\x02"                           /* STATE_CHANGE, entry length 2 */
-	"\x01" "1"                              /*   "1" */
+	"\x01" "1"                              /*   "1" (MySQL's length-encoded form) */
 	"\x05" "\x09"                           /* TRANSACTION_STATE, entry length 9 */
 	"\x08" "T___W___";                      /*   T___W___ */
 static const uint8_t golden_ok_tracked[] =
@@ -783,6 +783,25 @@ START_TEST(ok_session_track_block)
 	expect_packet(&b, 1, "\x00\xfc\x2c\x01\x07\x03\x40\x01\x00", 9);
 	buf_free(&b);
 	free(d);
+}
+END_TEST
+
+/* MariaDB 10.11 writes the state-change item as the bare byte '1' (seen on the wire after
+ * CALL of a procedure that sets a user variable): 02 01 31. */
+START_TEST(track_state_change_bare)
+{
+	static const uint8_t block[] = "\x02\x01" "1" "\x01\x05\x04test";
+	struct proto_track_iter it;
+	struct proto_track_item item;
+	proto_track_begin(&it, block, LIT_LEN(block));
+	ck_assert_int_eq(proto_track_next(&it, &item), 1);
+	ck_assert_uint_eq(item.type, TRACK_STATE_CHANGE);
+	ck_assert_uint_eq(item.name_len, 1);
+	ck_assert_uint_eq(item.name[0], '1');
+	ck_assert_int_eq(proto_track_next(&it, &item), 1);
+	ck_assert_uint_eq(item.type, TRACK_SCHEMA);
+	ck_assert_mem_eq(item.name, "test", 4);
+	ck_assert_int_eq(proto_track_next(&it, &item), 0);
 }
 END_TEST
 
@@ -1344,11 +1363,21 @@ START_TEST(column_simple)
 	struct buf b;
 
 	buf_init(&b, 0);
-	proto_write_column_simple(&b, 2, "database", FIELD_TYPE_VAR_STRING);
+	proto_write_column_simple(&b, 2, "database", FIELD_TYPE_VAR_STRING, false);
 	expect_packet(&b, 2, want_str, LIT_LEN(want_str));
 	buf_reset(&b);
-	proto_write_column_simple(&b, 3, "cl_act", FIELD_TYPE_LONGLONG);
+	proto_write_column_simple(&b, 3, "cl_act", FIELD_TYPE_LONGLONG, false);
 	expect_packet(&b, 3, want_int, LIT_LEN(want_int));
+	/* For a client with EXTENDED_METADATA: an empty extended-metadata string after org_name,
+	 * which only an extended parse accepts. */
+	buf_reset(&b);
+	proto_write_column_simple(&b, 4, "x", FIELD_TYPE_VAR_STRING, true);
+	struct proto_column col;
+	ck_assert_int_eq(proto_parse_column(buf_head(&b) + 4, buf_avail(&b) - 4, true, false, &col), 0);
+	ck_assert_uint_eq(col.name_len, 1);
+	ck_assert_uint_eq(col.ext_len, 0);
+	ck_assert_uint_eq(col.type, FIELD_TYPE_VAR_STRING);
+	ck_assert_int_eq(proto_parse_column(buf_head(&b) + 4, buf_avail(&b) - 4, false, false, &col), -1);
 	buf_free(&b);
 }
 END_TEST
@@ -1420,6 +1449,7 @@ static Suite *proto_suite(void)
 	tcase_add_test(tc, ok_session_track_minimal);
 	tcase_add_test(tc, ok_session_track_block);
 	tcase_add_test(tc, ok_round_trip);
+	tcase_add_test(tc, track_state_change_bare);
 	tcase_add_test(tc, ok_hostile);
 	tcase_add_test(tc, track_other_types);
 	tcase_add_test(tc, track_hostile);

@@ -51,6 +51,9 @@ START_TEST(test_functions_and_statements)
 	ck_assert_uint_eq(scan("do release_lock('l')"), SQL_GET_LOCK);
 	ck_assert_uint_eq(scan("SELECT CONNECTION_ID()"), SQL_CONNECTION_ID);
 	ck_assert_uint_eq(scan("SELECT LAST_INSERT_ID()"), SQL_LAST_INSERT_ID);
+	ck_assert_uint_eq(scan("SELECT @@last_insert_id, @@session.identity"), SQL_LAST_INSERT_ID);
+	ck_assert_uint_eq(scan("SELECT @@identity"), SQL_LAST_INSERT_ID);
+	ck_assert_uint_eq(scan("SELECT @@identity_thing"), 0);
 	ck_assert_uint_eq(scan("SELECT SQL_CALC_FOUND_ROWS * FROM t LIMIT 1"), SQL_CALC_FOUND_ROWS);
 	ck_assert_uint_eq(scan("CREATE TEMPORARY TABLE t (a int)"), SQL_TEMP_TABLE);
 	ck_assert_uint_eq(scan("drop temporary table if exists t"), SQL_TEMP_TABLE);
@@ -63,6 +66,11 @@ START_TEST(test_functions_and_statements)
 	ck_assert_uint_eq(scan("HANDLER t OPEN"), SQL_LOCKING);
 	ck_assert_uint_eq(scan("SELECT 1 FROM t LOCK IN SHARE MODE"), 0);
 	ck_assert_uint_eq(scan("SELECT get_lock_count FROM t"), 0);
+	ck_assert_uint_eq(scan("LOAD DATA LOCAL INFILE 'x' INTO TABLE t"), SQL_LOAD_LOCAL);
+	ck_assert_uint_eq(scan("load xml local infile 'x' into table t"), SQL_LOAD_LOCAL);
+	ck_assert_uint_eq(scan("LOAD DATA LOW_PRIORITY LOCAL INFILE 'x' INTO TABLE t"), SQL_LOAD_LOCAL);
+	ck_assert_uint_eq(scan("LOAD DATA INFILE '/tmp/x' INTO TABLE t"), 0);
+	ck_assert_uint_eq(scan("SELECT 'LOAD DATA LOCAL'"), 0);
 }
 END_TEST
 

@@ -47,6 +47,19 @@ START_TEST(test_cache_lru)
 	ck_assert_int_eq(stmt_cache_put(&c, "A", 1, 20, &ev), 0);
 	ck_assert_uint_eq(ev, 10);
 	ck_assert_uint_eq(stmt_cache_get(&c, "A", 1), 20);
+	/* A held entry (open cursor) is never the one evicted. */
+	stmt_cache_hold(&c, 20, +1); /* A */
+	ck_assert_uint_eq(stmt_cache_get(&c, "C", 1), 12); /* A is now least recently used */
+	ck_assert_int_eq(stmt_cache_put(&c, "D", 1, 13, &ev), 0);
+	ck_assert_uint_eq(ev, 12); /* C went, not A */
+	ck_assert_uint_eq(stmt_cache_get(&c, "A", 1), 20);
+	stmt_cache_hold(&c, 13, +1); /* D: now everything is held */
+	ck_assert_int_eq(stmt_cache_put(&c, "E", 1, 14, &ev), 0);
+	ck_assert_uint_eq(ev, 0);   /* nothing evictable: the cache grows */
+	ck_assert_uint_eq(stmt_cache_get(&c, "E", 1), 14);
+	stmt_cache_hold(&c, 20, -1);
+	ck_assert_int_eq(stmt_cache_put(&c, "F", 1, 15, &ev), 0);
+	ck_assert_uint_eq(ev, 20);  /* A, let go, is evicted first */
 	stmt_cache_clear(&c);
 	ck_assert_uint_eq(stmt_cache_get(&c, "A", 1), 0);
 	stmt_cache_free(&c);

@@ -69,6 +69,19 @@ START_TEST(test_diff_sql)
 	ck_assert_str_eq(diff(&have, &want, &n), "@@session.sql_mode=DEFAULT");
 	ck_assert_uint_eq(n, 1);
 
+	/* A collation the client set after its character set is restored after it, whatever order
+	 * the tracker reported them in. */
+	struct varset cs;
+	varset_init(&cs);
+	set(&cs, "collation_connection", "utf8mb4_bin");
+	set(&cs, "character_set_connection", "utf8mb4");
+	struct varset none;
+	varset_init(&none);
+	ck_assert_str_eq(diff(&none, &cs, &n),
+			 "@@session.character_set_connection='utf8mb4', @@session.collation_connection='utf8mb4_bin'");
+	varset_free(&cs);
+	varset_free(&none);
+
 	/* Same state: nothing to send. */
 	set(&want, "sql_mode", "ANSI_QUOTES");
 	ck_assert_str_eq(diff(&have, &want, &n), "");
