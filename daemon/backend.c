@@ -50,6 +50,7 @@ static int wait_mysql(MYSQL *m, int status)
 
 static void note_error(struct backend *b)
 {
+	b->diag_pending = true; /* a server error stays in its diagnostics area */
 	unsigned e = mysql_errno(b->mysql);
 	snprintf(b->error, sizeof(b->error), "%s (%u)", mysql_error(b->mysql), e);
 	/* Client-side errors (2000..2999) mean the connection itself failed. */
@@ -293,6 +294,21 @@ int backend_charset_names(struct backend *b, uint8_t collation_id, char *out, si
 	return 0;
 }
 
+int backend_global_sql_mode(struct backend *b, char *out, size_t outlen)
+{
+	char dummy[8];
+	return query_row2(b, "SELECT @@global.sql_mode, 0", out, outlen, dummy, sizeof(dummy)) == 0 ? 0 : -1;
+}
+
+int backend_last_insert_id(struct backend *b, uint64_t *id)
+{
+	char v[32], dummy[8];
+	if (query_row2(b, "SELECT LAST_INSERT_ID(), 0", v, sizeof(v), dummy, sizeof(dummy)) != 0)
+		return -1;
+	*id = strtoull(v, NULL, 10);
+	return 0;
+}
+
 int backend_collation(struct backend *b, char *out, size_t outlen)
 {
 	char cs[64];
@@ -301,36 +317,15 @@ int backend_collation(struct backend *b, char *out, size_t outlen)
 		       : -1;
 }
 
-int backend_set_charset(struct backend *b, uint8_t collation_id)
-{
-	/* The server's handshake sets character_set_client, _results and collation_connection
-	 * from the collation id: SET NAMES with that collation does the same. */
-	char names[160];
-	int rc = backend_charset_names(b, collation_id, names, sizeof(names));
-	if (rc < 0)
-		return -1;
-	if (rc > 0) {
-		/* Unknown to this server: keep what the connection has, as a server falls back
-		 * to its default for an unknown handshake character set. */
-		log_warn("collation id %u is unknown to the server; keeping %u", collation_id, b->charset);
-		b->charset = collation_id;
-		return 0;
-	}
-	char sql[200];
-	int n = snprintf(sql, sizeof(sql), "SET NAMES %s", names);
-	if (backend_query(b, sql, (size_t)n) != 0)
-		return -1;
-	b->charset = collation_id;
-	return 0;
-}
-
 /* The session is back to its connect-time state: what mypool tracks follows. */
 static int after_reset(struct backend *b)
 {
 	set_nonblocking(b->fd);
 	b->charset = b->base_charset;
+	b->names[0] = 0;
 	b->dirty = false;
 	b->lid_owner = 0;
+	b->diag_pending = false;
 	varset_clear(&b->vars);
 	stmt_cache_clear(&b->stmts); /* a reset deallocates them on the server */
 	if (b->track && enable_trackers(b) != 0) {
@@ -368,6 +363,17 @@ int backend_clear_db(struct backend *b)
 	free(b->schema);
 	b->schema = NULL;
 	return after_reset(b);
+}
+
+int backend_clear_diagnostics(struct backend *b)
+{
+	/* Only a statement that uses a table resets the diagnostics area (DO 0 or SELECT 1 do
+	 * not); a derived table counts, and needs no privilege. */
+	static const char sql[] = "DO (SELECT 1 FROM (SELECT 1) t)";
+	if (backend_query(b, sql, sizeof(sql) - 1) != 0)
+		return -1;
+	b->diag_pending = false;
+	return 0;
 }
 
 int backend_ping(struct backend *b)

@@ -33,12 +33,15 @@ struct backend {
 	uint8_t charset;       /* collation id now in effect for client/results/connection;
 	                          0 = unknown (a client changed the character set variables) */
 	bool multi_stmt;       /* multi-statements currently enabled */
+	char names[160];       /* "cs COLLATE coll" of the SET NAMES a client ran on it, "" if none */
 	char *schema;          /* current default database, NULL = none */
 	bool track;            /* session trackers are on (transaction pooling) */
 	struct varset vars;    /* system variables changed since connect/reset (not charsets) */
 	struct stmt_cache stmts; /* statements prepared on this connection */
 	unsigned gen;          /* pool generation it was made in */
 	uint32_t lid_owner;    /* session whose LAST_INSERT_ID() is in effect; 0 = none (value 0) */
+	uint32_t lid_version;  /* ... and which of its values (session's lid_version) */
+	bool diag_pending;     /* the last statement left warnings or an error */
 	uint64_t created_ms;
 	uint64_t idle_since_ms;
 	struct backend *next;  /* pool lists */
@@ -56,7 +59,6 @@ void backend_close(struct backend *b);
 int backend_query(struct backend *b, const char *sql, size_t len);
 int backend_select_db(struct backend *b, const char *db);
 int backend_set_multi_statements(struct backend *b, bool on);
-int backend_set_charset(struct backend *b, uint8_t collation_id);
 /* COM_RESET_CONNECTION; afterwards charset/multi-statements are back to the connect defaults. */
 int backend_reset(struct backend *b);
 /* No statement unselects a database, so COM_CHANGE_USER (same account, no database) does it;
@@ -70,6 +72,14 @@ int backend_ping(struct backend *b);
 /* @@collation_connection as the server has it now (the session tracker reports SET NAMES as
  * character_set_* only, never the collation a COLLATE clause chose). 0, or -1. */
 int backend_collation(struct backend *b, char *out, size_t outlen);
+
+/* @@global.sql_mode, for what a new session starts with. 0, or -1. */
+int backend_global_sql_mode(struct backend *b, char *out, size_t outlen);
+/* LAST_INSERT_ID() as the server has it for this connection. 0, or -1. */
+int backend_last_insert_id(struct backend *b, uint64_t *id);
+/* The diagnostics area (SHOW WARNINGS) may hold a statement's warnings or error: cleared with a
+ * statement of its own before anyone else uses the connection. */
+int backend_clear_diagnostics(struct backend *b);
 
 unsigned backend_errno(const struct backend *b);
 const char *backend_sqlstate(const struct backend *b);

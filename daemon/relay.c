@@ -187,6 +187,16 @@ static uint8_t client_seq(struct session *s)
 	return h[3];
 }
 
+/* An EOF packet at the head of s->bin keeps its status flags, less the session-state flag for a
+ * client that has no session tracking (the server sets it for mypool's trackers). */
+static void eof_fix_status(struct session *s)
+{
+	uint8_t *p = buf_head(&s->bin) + PROTO_HEADER_LEN;
+	if (!(s->caps & CAP_SESSION_TRACK) && proto_is_eof(p, proto_hdr_len(buf_head(&s->bin))) &&
+	    proto_hdr_len(buf_head(&s->bin)) >= 5)
+		p[4] &= (uint8_t)~(STATUS_SESSION_STATE_CHANGED >> 8);
+}
+
 enum relay relay_pass(struct session *s, uint32_t len)
 {
 	size_t left = PROTO_HEADER_LEN + (size_t)len;
@@ -246,8 +256,10 @@ enum relay relay_ok(struct session *s, uint32_t len, uint16_t *status)
 	*status = ok.status;
 	s->warnings = ok.warnings;
 	if (ok.insert_id) {
-		s->last_insert_id = ok.insert_id;
+		s->last_insert_id = ok.insert_id; /* usually LAST_INSERT_ID(); read back before letting go */
+		s->lid_dirty = true;
 		s->be->lid_owner = s->id;
+		s->be->lid_version = ++s->lid_version;
 	}
 	ok.session = NULL;
 	ok.session_len = 0;
@@ -334,11 +346,14 @@ enum relay relay_rows(struct session *s, uint16_t *status, bool *done)
 			}
 			s->in_rows = false;
 			*done = !(*status & STATUS_MORE_RESULTS);
+			eof_fix_status(s);
 			return relay_pass(s, len);
 		}
 		if (!cont && len > 0 && p[0] == 0xff) {
 			s->in_rows = false;
 			*done = true;
+			s->resp_err = true;
+			s->warnings = 1; /* the error is in the diagnostics area */
 			if (relay_be_packet_whole(s, &len) != 0)
 				return RELAY_BACKEND_GONE;
 			return relay_pass(s, len);
@@ -438,6 +453,7 @@ enum relay relay_result(struct session *s, bool *done, struct stmt *st)
 		struct proto_eof eof;
 		if (proto_parse_eof(p, len, &eof) == 0)
 			s->status = eof.status;
+		eof_fix_status(s);
 		return relay_pass(s, len);
 	}
 	/* A result set: column count, column definitions, EOF, rows, EOF. */
@@ -510,6 +526,7 @@ enum relay relay_result(struct session *s, bool *done, struct stmt *st)
 		struct proto_eof eof;
 		bool cursor = proto_parse_eof(buf_head(&s->bin) + PROTO_HEADER_LEN, len, &eof) == 0 &&
 			      (eof.status & STATUS_CURSOR_EXISTS);
+		eof_fix_status(s);
 		rr = relay_pass(s, len);
 		if (rr != RELAY_DONE || cursor) {
 			/* An execute that opened a cursor ends here: rows come with COM_STMT_FETCH. */

@@ -64,6 +64,7 @@ static const char *end_status_name(enum end_status e)
 	case END_PROTOCOL: return "protocol error";
 	case END_DRAINED: return "shutdown";
 	case END_INTERNAL: return "internal error";
+	case END_KILLED: return "killed";
 	}
 	return "?";
 }
@@ -115,6 +116,7 @@ void session_track_state(struct session *s, const struct proto_ok *ok)
 			varset_set(&s->vars, (const char *)item.name, item.name_len, (const char *)item.value, item.value_len);
 			if (is_charset_var(item.name, item.name_len)) {
 				b->charset = 0; /* no longer what a collation id describes */
+				b->names[0] = 0;
 				s->need_collation = true;
 			}
 			else
@@ -162,10 +164,37 @@ void session_release(struct session *s)
 		prepared_backend_gone(s);
 	}
 	s->be = NULL;
+	if (b->diag_pending && !b->broken)
+		backend_clear_diagnostics(b); /* nobody else sees this client's warnings or errors */
 	if (!transaction_pooling(s) || s->pins || (s->status & STATUS_IN_TRANS) || s->locked || s->trx_chars)
 		b->dirty = true;
 	buf_reset(&s->bin);
 	pool_release(s->t->w->pool, b);
+}
+
+/* If the client's character set variables are what SET NAMES cs COLLATE coll gives (client,
+ * connection and results alike, the collation known), that statement's arguments. */
+static bool client_names(const struct session *s, char *out, size_t len)
+{
+	const char *cc = varset_get(&s->vars, "character_set_client");
+	const char *cn = varset_get(&s->vars, "character_set_connection");
+	const char *cr = varset_get(&s->vars, "character_set_results");
+	const char *co = varset_get(&s->vars, "collation_connection");
+	out[0] = 0;
+	if (!cc || !cn || !cr || !co || !*cc || !*co || strcmp(cc, cn) != 0 || strcmp(cc, cr) != 0)
+		return false;
+	struct buf b;
+	buf_init(&b, 0);
+	varset_put_literal(&b, cc);
+	buf_put(&b, " COLLATE ", 9);
+	varset_put_literal(&b, co);
+	bool ok = !b.failed && b.len < len;
+	if (ok) {
+		memcpy(out, b.data, b.len);
+		out[b.len] = 0;
+	}
+	buf_free(&b);
+	return ok;
 }
 
 /* Bring the backend to the client's session state in at most one statement (plus
@@ -181,15 +210,42 @@ static int sync_backend(struct session *s, uint8_t seq)
 		if (backend_clear_db(b) != 0)
 			goto fail;
 	}
+	if (s->ignore_space && !varset_get(&s->vars, "sql_mode")) {
+		/* The server adds IGNORE_SPACE to a CLIENT_IGNORE_SPACE client's sql_mode at login:
+		 * make that the client's own setting, applied like any other. */
+		char mode[1024], with[1100];
+		if (backend_global_sql_mode(b, mode, sizeof(mode)) != 0)
+			goto fail;
+		int len = snprintf(with, sizeof(with), "%s%sIGNORE_SPACE", mode, mode[0] ? "," : "");
+		varset_set(&s->vars, "sql_mode", 8, with, (size_t)len);
+	}
 	struct buf sql;
 	buf_init(&sql, 0);
 	buf_put(&sql, "SET ", 4);
 	size_t n = 0;
-	if (b->charset != s->charset) {
+	char want_names[160];
+	struct varset rest;
+	const struct varset *want = &s->vars;
+	varset_init(&rest);
+	if (client_names(s, want_names, sizeof(want_names))) {
+		/* The client ran SET NAMES: replay that (it also sets what the variables alone do
+		 * not, such as the collation of result metadata). */
+		if (strcmp(b->names, want_names) != 0) {
+			buf_put(&sql, "NAMES ", 6);
+			buf_put(&sql, want_names, strlen(want_names));
+			n++;
+		}
+		for (size_t i = 0; i < s->vars.n; i++)
+			if (!is_charset_var((const uint8_t *)s->vars.v[i].name, strlen(s->vars.v[i].name)))
+				varset_set(&rest, s->vars.v[i].name, strlen(s->vars.v[i].name), s->vars.v[i].value,
+					   strlen(s->vars.v[i].value));
+		want = &rest;
+	} else if (b->charset != s->charset || b->names[0]) {
 		char names[160];
 		int rc = backend_charset_names(b, s->charset, names, sizeof(names));
 		if (rc < 0) {
 			buf_free(&sql);
+			varset_free(&rest);
 			goto fail;
 		}
 		if (rc == 0) {
@@ -198,16 +254,16 @@ static int sync_backend(struct session *s, uint8_t seq)
 			n++;
 		}
 	}
-	if (b->track) {
+	{
 		if (n)
 			buf_put(&sql, ", ", 2);
-		size_t k = varset_diff_sql(&b->vars, &s->vars, &sql);
+		size_t k = varset_diff_sql(&b->vars, want, &sql);
 		if (k == 0 && n)
 			sql.len -= 2;
 		n += k;
 		/* LAST_INSERT_ID() is the value of whoever last inserted on this connection: put
 		 * this client's back (0 if it never inserted) when that was someone else. */
-		if ((s->scan & SQL_LAST_INSERT_ID) && b->lid_owner != s->id &&
+		if ((s->scan & SQL_LAST_INSERT_ID) && (b->lid_owner != s->id || b->lid_version != s->lid_version) &&
 		    !(b->lid_owner == 0 && s->last_insert_id == 0)) {
 			char lid[64];
 			int len = snprintf(lid, sizeof(lid), "%s@@session.last_insert_id=%llu", n ? ", " : "",
@@ -216,15 +272,17 @@ static int sync_backend(struct session *s, uint8_t seq)
 			n++;
 		}
 	}
+	varset_free(&rest);
 	if (n) {
 		int rc = sql.failed ? -1 : backend_query(b, (const char *)sql.data, sql.len);
 		if (rc != 0) {
 			buf_free(&sql);
 			goto fail;
 		}
-		/* What the backend has now: the client's variables, character set variables
-		 * excepted (those are described by b->charset, or unknown). */
+		/* What the backend has now: the client's variables (character set variables are
+		 * described by b->names or b->charset, or unknown). */
 		b->charset = s->charset;
+		b->names[0] = 0;
 		varset_clear(&b->vars);
 		for (size_t i = 0; i < s->vars.n; i++) {
 			const struct var *v = &s->vars.v[i];
@@ -233,8 +291,12 @@ static int sync_backend(struct session *s, uint8_t seq)
 			else
 				varset_set(&b->vars, v->name, strlen(v->name), v->value, strlen(v->value));
 		}
-		if (s->scan & SQL_LAST_INSERT_ID)
+		if (want_names[0])
+			snprintf(b->names, sizeof(b->names), "%s", want_names);
+		if (s->scan & SQL_LAST_INSERT_ID) {
 			b->lid_owner = s->id;
+			b->lid_version = s->lid_version;
+		}
 	}
 	buf_free(&sql);
 	if (b->multi_stmt != s->multi_stmt && backend_set_multi_statements(b, s->multi_stmt) != 0)
@@ -264,6 +326,18 @@ static void after_command(struct session *s)
 	if (s->pins || (s->status & STATUS_IN_TRANS) || s->locked || s->trx_chars || s->hold_next ||
 	    prepared_holds_backend(s))
 		return;
+	struct backend *b = s->be;
+	if (s->lid_dirty) {
+		/* The OK packet's insert id is not always LAST_INSERT_ID() (an explicit id, ON
+		 * DUPLICATE KEY UPDATE, LAST_INSERT_ID(expr)): take the server's word for it. */
+		uint64_t id;
+		if (backend_last_insert_id(b, &id) == 0) {
+			s->last_insert_id = id;
+			b->lid_owner = s->id;
+			b->lid_version = ++s->lid_version;
+		}
+		s->lid_dirty = false;
+	}
 	s->t->stats.releases++;
 	session_release(s);
 }
@@ -271,45 +345,44 @@ static void after_command(struct session *s)
 /* Attach a backend in the client's state. On failure the client has an error packet. */
 int session_acquire(struct session *s, uint8_t seq)
 {
-	for (;;) {
-		while (!s->be && __atomic_load_n(&s->t->w->paused, __ATOMIC_RELAXED) && !s->drain) {
-			/* Admin PAUSE: running transactions finish, new ones wait for RESUME. */
-			s->paused = true;
-			s->phase = PH_WAITING;
-			io_wait(-1, 0, -1, NULL);
-			s->paused = false;
-			s->phase = PH_ACTIVE;
+	/* A backend the client holds has its state already: what the client changed, it changed
+	 * there. Only one taken from the pool is brought to the client's state. */
+	if (s->be)
+		return 0;
+	while (__atomic_load_n(&s->t->w->paused, __ATOMIC_RELAXED) && !s->drain && !s->killed) {
+		/* Admin PAUSE: running transactions finish, new ones wait for RESUME. */
+		s->paused = true;
+		s->phase = PH_WAITING;
+		io_wait(-1, 0, -1, NULL);
+		s->paused = false;
+		s->phase = PH_ACTIVE;
+	}
+	enum pool_error pe;
+	char err[256];
+	s->phase = PH_WAITING;
+	s->be = pool_checkout(s->t->w->pool, s->caps & CAP_FOUND_ROWS, s->t, &pe, err, sizeof(err));
+	s->be_fresh = true;
+	s->phase = PH_ACTIVE;
+	if (!s->be) {
+		switch (pe) {
+		case POOL_TIMEOUT:
+			relay_send_errf(s, seq, ER_MYPOOL_POOL_TIMEOUT, "HY000", "mypool: %s", err);
+			break;
+		case POOL_SHUTDOWN:
+			relay_send_err(s, seq, ER_MYPOOL_SHUTDOWN, "08S01", "mypool: server shutdown in progress");
+			break;
+		case POOL_UNAVAILABLE:
+		case POOL_OK:
+			relay_send_errf(s, seq, ER_MYPOOL_BACKEND_DOWN, "HY000", "mypool: backend unavailable: %s", err);
+			break;
 		}
-		if (!s->be) {
-			enum pool_error pe;
-			char err[256];
-			s->phase = PH_WAITING;
-			s->be = pool_checkout(s->t->w->pool, s->caps & CAP_FOUND_ROWS, s->t, &pe, err, sizeof(err));
-			s->be_fresh = true;
-			s->phase = PH_ACTIVE;
-			if (!s->be) {
-				switch (pe) {
-				case POOL_TIMEOUT:
-					relay_send_errf(s, seq, ER_MYPOOL_POOL_TIMEOUT, "HY000", "mypool: %s", err);
-					break;
-				case POOL_SHUTDOWN:
-					relay_send_err(s, seq, ER_MYPOOL_SHUTDOWN, "08S01", "mypool: server shutdown in progress");
-					break;
-				case POOL_UNAVAILABLE:
-				case POOL_OK:
-					relay_send_errf(s, seq, ER_MYPOOL_BACKEND_DOWN, "HY000", "mypool: backend unavailable: %s", err);
-					break;
-				}
-				s->t->stats.errors++;
-				return -1;
-			}
-			log_debug("attached backend %u", s->be->server_id);
-		}
-		if (sync_backend(s, seq) == 0)
-			return 0;
-		session_release(s); /* the client has the error */
+		s->t->stats.errors++;
 		return -1;
 	}
+	log_debug("attached backend %u", s->be->server_id);
+	if (sync_backend(s, seq) == 0)
+		return 0;
+	session_release(s); /* the client has the error */
 	return -1;
 }
 
@@ -386,8 +459,15 @@ int session_forward(struct session *s, const struct pkt *p, bool may_retry)
 int session_finish(struct session *s, enum relay r, uint8_t first_seq)
 {
 	struct backend *b = s->be;
-	if (s->warnings)
-		s->hold_next = true; /* SHOW WARNINGS / GET DIAGNOSTICS must see them */
+	if (b && r == RELAY_DONE) {
+		/* A statement sets the diagnostics area; SHOW WARNINGS and the like only read it. */
+		if (!(s->scan & SQL_DIAGNOSTICS))
+			b->diag_pending = s->warnings != 0;
+		if (s->scan & SQL_SET_LAST_INSERT_ID)
+			s->lid_dirty = true;
+	}
+	if (b && b->diag_pending)
+		s->hold_next = true; /* the next SHOW WARNINGS / GET DIAGNOSTICS must see them */
 	switch (r) {
 	case RELAY_DONE:
 		return 0;
@@ -493,8 +573,10 @@ static int relay_command(struct session *s, const struct pkt *p, uint8_t cmd, ui
 		/* SET NAMES ... COLLATE: the trackers name the character sets, not the collation. */
 		char coll[64];
 		s->need_collation = false;
-		if (backend_collation(b, coll, sizeof(coll)) == 0)
+		if (backend_collation(b, coll, sizeof(coll)) == 0) {
 			varset_set(&s->vars, "collation_connection", 20, coll, strlen(coll));
+			client_names(s, b->names, sizeof(b->names)); /* what this backend has now */
+		}
 	}
 	if (started) {
 		uint64_t ms = mono_ms() - started;
@@ -611,6 +693,8 @@ static enum end_status command_loop(struct session *s)
 	for (;;) {
 		if (relay_flush(s) != 0)
 			return END_CLIENT_GONE;
+		if (s->killed)
+			return END_KILLED;
 		if (s->drain && !(s->status & STATUS_IN_TRANS))
 			return END_DRAINED;
 		s->phase = PH_IDLE;
@@ -618,7 +702,7 @@ static enum end_status command_loop(struct session *s)
 		int rc = relay_client_packet(s, &p, idle_timeout);
 		s->phase = PH_ACTIVE;
 		if (rc != 0)
-			return s->drain ? END_DRAINED : END_CLIENT_GONE;
+			return s->killed ? END_KILLED : s->drain ? END_DRAINED : END_CLIENT_GONE;
 		if (p.len == 0) {
 			log_info("empty command packet");
 			relay_send_err(s, (uint8_t)(p.seq + 1), ER_HANDSHAKE, "08S01", "mypool: malformed packet");
@@ -673,7 +757,18 @@ static enum end_status command_loop(struct session *s)
 				return END_CLIENT_GONE;
 			}
 			break;
+		case COM_PROCESS_KILL:
+			if (kill_command(s, &p) != 0)
+				return END_CLIENT_GONE;
+			break;
 		case COM_QUERY:
+			if (p.whole && p.len > 5 && kill_is_statement(p.data + 1, p.len - 1)) {
+				if (kill_query(s, &p) != 0)
+					return END_CLIENT_GONE;
+				break;
+			}
+			/* fall through */
+		case COM_PROCESS_INFO:
 		case COM_INIT_DB:
 		case COM_FIELD_LIST:
 		case COM_STATISTICS:
@@ -748,6 +843,7 @@ static enum end_status authenticate(struct session *s)
 	s->caps = hr.caps & SERVER_CAPS;
 	s->charset = hr.charset ? hr.charset : DEFAULT_COLLATION;
 	s->multi_stmt = s->caps & CAP_MULTI_STATEMENTS;
+	s->ignore_space = s->caps & CAP_IGNORE_SPACE;
 	memcpy(s->user, hr.user, hr.user_len);
 	s->user[hr.user_len] = 0;
 	snprintf(s->ctx, sizeof(s->ctx), "s%u %s", s->id, s->user);
@@ -812,6 +908,9 @@ static void session_close(struct session *s, enum end_status st)
 	case END_QUIT:
 	case END_DRAINED:
 		log_debug("session ended: %s", end_status_name(st));
+		break;
+	case END_KILLED:
+		log_info("session ended: %s", end_status_name(st));
 		break;
 	case END_CLIENT_GONE:
 		log_debug("session ended: %s", end_status_name(st));

@@ -25,14 +25,15 @@ struct worker_thread;
 /* What mypool offers clients: the protocol it relays faithfully. Bit 0 ("CLIENT_MYSQL") is
  * clear, as MariaDB servers have it, so clients may ask for MariaDB's extended capabilities;
  * of those only EXTENDED_METADATA is offered (it passes through when both sides have it).
- * LOCAL_FILES: LOAD DATA LOCAL is relayed between server and client (relay.c). Not offered:
+ * LOCAL_FILES: LOAD DATA LOCAL is relayed between server and client (relay.c). IGNORE_SPACE:
+ * the client's sessions start with IGNORE_SPACE in sql_mode, as on the server. Not offered:
  * SSL, compression, session tracking and DEPRECATE_EOF toward
  * clients, and MariaDB's metadata caching, progress reports and bulk execution. */
 #define SERVER_CAPS                                                                                   \
 	((uint64_t)(CAP_FOUND_ROWS | CAP_LONG_FLAG | CAP_CONNECT_WITH_DB | CAP_PROTOCOL_41 |            \
 		    CAP_INTERACTIVE | CAP_TRANSACTIONS | CAP_SECURE_CONNECTION | CAP_MULTI_STATEMENTS |  \
 		    CAP_MULTI_RESULTS | CAP_PS_MULTI_RESULTS | CAP_PLUGIN_AUTH | CAP_CONNECT_ATTRS |     \
-		    CAP_PLUGIN_AUTH_LENENC_DATA | CAP_IGNORE_SIGPIPE | CAP_LOCAL_FILES) |                \
+		    CAP_PLUGIN_AUTH_LENENC_DATA | CAP_IGNORE_SIGPIPE | CAP_LOCAL_FILES | CAP_IGNORE_SPACE) | \
 	 MARIADB_CAP_EXTENDED_METADATA)
 #define DEFAULT_COLLATION 45 /* utf8mb4_general_ci */
 #define HANDSHAKE_TIMEOUT_MS 10000
@@ -67,6 +68,7 @@ enum end_status {
 	END_PROTOCOL,      /* malformed input from the client */
 	END_DRAINED,       /* graceful shutdown */
 	END_INTERNAL,      /* out of memory and the like */
+	END_KILLED,        /* KILL CONNECTION by the same user */
 };
 
 struct session {
@@ -94,6 +96,8 @@ struct session {
 	struct stmt_table stmts; /* prepared statements (binary protocol) */
 	bool admin;            /* this is an admin console session (admin.c) */
 	bool paused;           /* waiting for RESUME before it may take a backend */
+	bool killed;           /* KILL CONNECTION: end after the current command */
+	bool lid_dirty;        /* LAST_INSERT_ID() may have changed: read it before letting go */
 	uint64_t started_ms;
 	/* Transaction pooling: the client's session state, applied to whichever backend it gets. */
 	struct varset vars;     /* system variables it changed (from the session trackers) */
@@ -102,7 +106,9 @@ struct session {
 	bool locked;            /* LOCK TABLES in effect (transaction state 'L') */
 	bool trx_chars;         /* SET TRANSACTION ... waits for the next transaction */
 	bool need_collation;    /* character sets changed: ask which collation came with them */
+	bool ignore_space;      /* CLIENT_IGNORE_SPACE: its sql_mode starts with IGNORE_SPACE */
 	uint64_t last_insert_id; /* from this client's OK packets */
+	uint32_t lid_version;    /* bumped when last_insert_id changes */
 	uint16_t warnings;      /* of the last response */
 	unsigned scan;          /* sqlscan flags of the command being run */
 	uint8_t scramble[AUTH_SCRAMBLE_LEN];
@@ -163,6 +169,13 @@ void session_apply_scan(struct session *s);
 int session_forward(struct session *s, const struct pkt *p, bool may_retry);
 /* Settle a relayed response: 0, or -1 if the session must end. */
 int session_finish(struct session *s, enum relay r, uint8_t first_seq);
+
+/* ---- kill.c ---- */
+/* Whether this COM_QUERY text is a KILL statement (mypool answers those itself). */
+bool kill_is_statement(const uint8_t *sql, size_t len);
+/* KILL [CONNECTION|QUERY] id as COM_QUERY, and COM_PROCESS_KILL: 0, or -1 if the session must end. */
+int kill_query(struct session *s, struct pkt *p);
+int kill_command(struct session *s, struct pkt *p);
 
 /* ---- prepared.c ---- */
 /* COM_STMT_PREPARE/EXECUTE/SEND_LONG_DATA/CLOSE/RESET/FETCH (p at the head of s->in): 0, or -1

@@ -44,6 +44,7 @@ struct stmt {
 	int nwords;        /* keywords seen so far in this statement */
 	bool first_set;    /* the statement starts with SET */
 	bool first_create, first_drop, first_flush, first_lock, first_handler, first_backup, first_load;
+	bool first_show, first_get;
 	bool seen_into;
 };
 
@@ -114,10 +115,13 @@ unsigned sqlscan(const char *s, size_t len)
 				}
 				if (word_is(name, n, "last_insert_id") || word_is(name, n, "identity"))
 					flags |= SQL_LAST_INSERT_ID;
+				if (word_is(name, n, "warning_count") || word_is(name, n, "error_count"))
+					flags |= SQL_DIAGNOSTICS;
 				continue;
 			}
-			/* A user variable: an assignment when the statement is SET or after INTO. */
-			if (st.first_set || st.seen_into)
+			/* A user variable: an assignment when the statement is SET or GET DIAGNOSTICS,
+			 * or after INTO. */
+			if (st.first_set || st.first_get || st.seen_into)
 				flags |= SQL_USER_VAR;
 			i++;
 			if (i < len && (s[i] == '\'' || s[i] == '"' || s[i] == '`'))
@@ -141,6 +145,8 @@ unsigned sqlscan(const char *s, size_t len)
 				st.first_handler = word_is(w, n, "HANDLER");
 				st.first_backup = word_is(w, n, "BACKUP");
 				st.first_load = word_is(w, n, "LOAD");
+				st.first_show = word_is(w, n, "SHOW");
+				st.first_get = word_is(w, n, "GET");
 				if (word_is(w, n, "PREPARE") || word_is(w, n, "EXECUTE") || word_is(w, n, "DEALLOCATE"))
 					flags |= SQL_PREPARE;
 			}
@@ -154,10 +160,24 @@ unsigned sqlscan(const char *s, size_t len)
 				flags |= SQL_GET_LOCK;
 			else if (word_is(w, n, "CONNECTION_ID"))
 				flags |= SQL_CONNECTION_ID;
-			else if (word_is(w, n, "LAST_INSERT_ID"))
+			else if (word_is(w, n, "LAST_INSERT_ID")) {
 				flags |= SQL_LAST_INSERT_ID;
+				size_t j = i;
+				while (j < len && isspace((unsigned char)s[j]))
+					j++;
+				if (j < len && s[j] == '(') {
+					j++;
+					while (j < len && isspace((unsigned char)s[j]))
+						j++;
+					if (j < len && s[j] != ')')
+						flags |= SQL_SET_LAST_INSERT_ID;
+				}
+			}
 			else if (word_is(w, n, "SQL_CALC_FOUND_ROWS"))
 				flags |= SQL_CALC_FOUND_ROWS;
+			if ((st.first_show && st.nwords <= 4 && (word_is(w, n, "WARNINGS") || word_is(w, n, "ERRORS"))) ||
+			    (st.first_get && st.nwords <= 3 && word_is(w, n, "DIAGNOSTICS")))
+				flags |= SQL_DIAGNOSTICS;
 			if (st.first_load && st.nwords <= 4 && word_is(w, n, "LOCAL")) /* LOAD DATA [LOW_PRIORITY] LOCAL */
 				flags |= SQL_LOAD_LOCAL;
 			if ((st.first_lock && st.nwords == 2 && (word_is(w, n, "TABLES") || word_is(w, n, "TABLE"))) ||

@@ -19,6 +19,9 @@ enum sqlscan_flag {
 	SQL_PREPARE = 1u << 6,         /* SQL PREPARE / EXECUTE / DEALLOCATE */
 	SQL_LOCKING = 1u << 7,         /* LOCK TABLES, FLUSH ... WITH READ LOCK, HANDLER, BACKUP LOCK */
 	SQL_LOAD_LOCAL = 1u << 8,      /* LOAD DATA/XML LOCAL INFILE: the server will ask for a file */
+	SQL_SET_LAST_INSERT_ID = 1u << 9, /* LAST_INSERT_ID(expr): sets the value */
+	SQL_DIAGNOSTICS = 1u << 10,    /* SHOW WARNINGS/ERRORS, GET DIAGNOSTICS, @@warning_count:
+	                                  reads the diagnostics area without clearing it */
 };
 
 /* Flags for the statement text (several statements: the union of their flags). */

@@ -139,7 +139,9 @@ static void put_assign(struct buf *sql, size_t *count, const char *name, const c
 	buf_put(sql, "@@session.", 10);
 	buf_put(sql, name, strlen(name));
 	buf_put_u8(sql, '=');
-	if (value)
+	if (value && !*value && strncmp(name, "character_set_", 14) == 0)
+		buf_put(sql, "NULL", 4); /* the tracker reports NULL (character_set_results) as "" */
+	else if (value)
 		varset_put_literal(sql, value);
 	else
 		buf_put(sql, "DEFAULT", 7);

@@ -51,6 +51,9 @@ START_TEST(test_functions_and_statements)
 	ck_assert_uint_eq(scan("do release_lock('l')"), SQL_GET_LOCK);
 	ck_assert_uint_eq(scan("SELECT CONNECTION_ID()"), SQL_CONNECTION_ID);
 	ck_assert_uint_eq(scan("SELECT LAST_INSERT_ID()"), SQL_LAST_INSERT_ID);
+	ck_assert_uint_eq(scan("SELECT LAST_INSERT_ID( )"), SQL_LAST_INSERT_ID);
+	ck_assert_uint_eq(scan("SELECT LAST_INSERT_ID(42)"), SQL_LAST_INSERT_ID | SQL_SET_LAST_INSERT_ID);
+	ck_assert_uint_eq(scan("UPDATE t SET id = LAST_INSERT_ID(id + 1)"), SQL_LAST_INSERT_ID | SQL_SET_LAST_INSERT_ID);
 	ck_assert_uint_eq(scan("SELECT @@last_insert_id, @@session.identity"), SQL_LAST_INSERT_ID);
 	ck_assert_uint_eq(scan("SELECT @@identity"), SQL_LAST_INSERT_ID);
 	ck_assert_uint_eq(scan("SELECT @@identity_thing"), 0);
@@ -66,6 +69,12 @@ START_TEST(test_functions_and_statements)
 	ck_assert_uint_eq(scan("HANDLER t OPEN"), SQL_LOCKING);
 	ck_assert_uint_eq(scan("SELECT 1 FROM t LOCK IN SHARE MODE"), 0);
 	ck_assert_uint_eq(scan("SELECT get_lock_count FROM t"), 0);
+	ck_assert_uint_eq(scan("SHOW WARNINGS"), SQL_DIAGNOSTICS);
+	ck_assert_uint_eq(scan("show count(*) errors"), SQL_DIAGNOSTICS);
+	ck_assert_uint_eq(scan("SHOW WARNINGS LIMIT 1, 5"), SQL_DIAGNOSTICS);
+	ck_assert_uint_eq(scan("GET DIAGNOSTICS @n = NUMBER"), SQL_DIAGNOSTICS | SQL_USER_VAR);
+	ck_assert_uint_eq(scan("SELECT @@warning_count, @@session.error_count"), SQL_DIAGNOSTICS);
+	ck_assert_uint_eq(scan("SHOW TABLES"), 0);
 	ck_assert_uint_eq(scan("LOAD DATA LOCAL INFILE 'x' INTO TABLE t"), SQL_LOAD_LOCAL);
 	ck_assert_uint_eq(scan("load xml local infile 'x' into table t"), SQL_LOAD_LOCAL);
 	ck_assert_uint_eq(scan("LOAD DATA LOW_PRIORITY LOCAL INFILE 'x' INTO TABLE t"), SQL_LOAD_LOCAL);

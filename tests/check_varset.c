@@ -79,6 +79,10 @@ START_TEST(test_diff_sql)
 	varset_init(&none);
 	ck_assert_str_eq(diff(&none, &cs, &n),
 			 "@@session.character_set_connection='utf8mb4', @@session.collation_connection='utf8mb4_bin'");
+	/* SET character_set_results = NULL comes back from the tracker as "". */
+	set(&cs, "character_set_results", "");
+	ck_assert_str_eq(diff(&none, &cs, &n), "@@session.character_set_connection='utf8mb4', "
+					       "@@session.character_set_results=NULL, @@session.collation_connection='utf8mb4_bin'");
 	varset_free(&cs);
 	varset_free(&none);
 

@@ -1,0 +1,192 @@
+/* kill: KILL [CONNECTION|QUERY] and COM_PROCESS_KILL with the ids clients see.
+ *
+ * A client knows two kinds of ids: its session id (the handshake's connection id) and, while
+ * it is pinned, its backend's server id (CONNECTION_ID(), SHOW PROCESSLIST). Relayed as they
+ * are, a KILL would hit whatever client uses that server connection now, and every backend
+ * runs as the same service account. So mypool finds the session itself: by session id or by
+ * the server id of the backend it holds, among the sessions of the same user only (another
+ * user's id is "unknown", as on the server). KILL QUERY interrupts the statement that session
+ * runs (KILL QUERY of its backend's server id, sent over the caller's own backend); KILL
+ * CONNECTION does that and closes the session. KILL USER and KILL QUERY ID are refused. */
+#include "autoconfig.h"
+
+#include <ctype.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "backend.h"
+#include "io.h"
+#include "log.h"
+#include "session_priv.h"
+#include "stats.h"
+
+#define ER_NO_SUCH_THREAD 1094
+#define ER_QUERY_INTERRUPTED 1317
+#define ER_CONNECTION_KILLED 1927
+#define ER_NOT_SUPPORTED_YET 1235
+
+struct lookup {
+	struct stats st; /* the collection (its `each` finds the target) */
+	uint32_t id;
+	const char *user;
+	bool found;
+	struct worker_thread *thread;
+	uint32_t session_id;
+	uint32_t server_id;  /* of the backend the target holds, 0 if none */
+	bool running;        /* it is running a statement */
+};
+
+static void find_on_thread(struct worker_thread *t, struct stats *st)
+{
+	struct lookup *lk = (struct lookup *)((char *)st - offsetof(struct lookup, st));
+	for (struct session *s = t->sessions; s; s = s->next) {
+		if (s->id != lk->id && !(s->be && s->be->server_id == lk->id))
+			continue;
+		if (strcmp(s->user, lk->user) != 0 || s->admin)
+			continue; /* another user's session does not exist for this one */
+		lk->found = true;
+		lk->thread = t;
+		lk->session_id = s->id;
+		lk->server_id = s->be ? s->be->server_id : 0;
+		lk->running = s->phase == PH_ACTIVE && s->be;
+	}
+}
+
+/* On the target's thread: mark it and end any wait it is in between commands. */
+static void kill_on_thread(struct worker_thread *t, void *arg)
+{
+	uint32_t id = (uint32_t)(uintptr_t)arg;
+	for (struct session *s = t->sessions; s; s = s->next) {
+		if (s->id != id)
+			continue;
+		s->killed = true;
+		if (s->phase != PH_ACTIVE)
+			io_wake(s->co);
+		return;
+	}
+}
+
+/* Parse "KILL [HARD|SOFT] [CONNECTION|QUERY] <id>". Returns 0 (mode 'C' or 'Q'), 1 for the forms
+ * mypool refuses (USER, QUERY ID), -1 if it is not a KILL statement mypool understands. */
+static int parse(const char *sql, size_t len, char *mode, uint32_t *id)
+{
+	char w[4][32];
+	int n = 0;
+	size_t i = 0;
+	while (i < len && n < 4) {
+		while (i < len && (isspace((unsigned char)sql[i]) || sql[i] == ';'))
+			i++;
+		size_t k = 0;
+		while (i < len && !isspace((unsigned char)sql[i]) && sql[i] != ';') {
+			if (k + 1 < sizeof(w[0]))
+				w[n][k++] = sql[i];
+			i++;
+		}
+		if (!k)
+			break;
+		w[n++][k] = 0;
+	}
+	while (i < len && (isspace((unsigned char)sql[i]) || sql[i] == ';'))
+		i++;
+	if (n < 2 || strcasecmp(w[0], "KILL") != 0)
+		return -1;
+	int at = 1;
+	if (strcasecmp(w[at], "HARD") == 0 || strcasecmp(w[at], "SOFT") == 0)
+		at++;
+	*mode = 'C';
+	if (at < n && strcasecmp(w[at], "USER") == 0)
+		return 1;
+	if (at < n && strcasecmp(w[at], "CONNECTION") == 0) {
+		at++;
+	} else if (at < n && strcasecmp(w[at], "QUERY") == 0) {
+		*mode = 'Q';
+		at++;
+		if (at < n && strcasecmp(w[at], "ID") == 0)
+			return 1;
+	}
+	if (at != n - 1 || i < len)
+		return -1;
+	char *end;
+	unsigned long v = strtoul(w[at], &end, 10);
+	if (*end || !isdigit((unsigned char)w[at][0]) || v > UINT32_MAX)
+		return -1;
+	*id = (uint32_t)v;
+	return 0;
+}
+
+static int run(struct session *s, char mode, uint32_t id)
+{
+	if (id == s->id || (s->be && s->be->server_id == id)) {
+		/* What the server says to a connection that kills itself. */
+		if (mode == 'Q') {
+			relay_send_err(s, 1, ER_QUERY_INTERRUPTED, "70100", "Query execution was interrupted");
+			return 0;
+		}
+		relay_send_err(s, 1, ER_CONNECTION_KILLED, "70100", "Connection was killed");
+		s->killed = true;
+		return 0;
+	}
+	struct lookup lk = { .id = id, .user = s->user };
+	lk.st.each = find_on_thread;
+	stats_collect_wait(s->t->w, s->t, &lk.st);
+	stats_free(&lk.st);
+	if (!lk.found) {
+		relay_send_errf(s, 1, ER_NO_SUCH_THREAD, "HY000", "Unknown thread id: %u", id);
+		return 0;
+	}
+	log_info("KILL %s %u (session %u, server connection %u)", mode == 'Q' ? "QUERY" : "CONNECTION", id,
+		 lk.session_id, lk.server_id);
+	if (mode == 'C')
+		worker_call(lk.thread, kill_on_thread, (void *)(uintptr_t)lk.session_id);
+	if (lk.running) {
+		/* Interrupt the statement on the server, over this client's own backend. */
+		if (session_acquire(s, 1) != 0)
+			return 0;
+		char sql[64];
+		int n = snprintf(sql, sizeof(sql), "KILL QUERY %u", lk.server_id);
+		if (backend_query(s->be, sql, (size_t)n) != 0 && backend_errno(s->be) != ER_NO_SUCH_THREAD) {
+			relay_send_err(s, 1, (uint16_t)backend_errno(s->be), backend_sqlstate(s->be), backend_error(s->be));
+			return 0;
+		}
+	}
+	relay_send_ok(s, 1);
+	return 0;
+}
+
+bool kill_is_statement(const uint8_t *sql, size_t len)
+{
+	size_t i = 0;
+	while (i < len && isspace(sql[i]))
+		i++;
+	return len - i > 5 && strncasecmp((const char *)sql + i, "KILL", 4) == 0 && isspace(sql[i + 4]);
+}
+
+int kill_query(struct session *s, struct pkt *p)
+{
+	char mode;
+	uint32_t id;
+	int rc = parse((const char *)p->data + 1, p->len - 1, &mode, &id);
+	relay_client_consume(s, p);
+	if (rc > 0) {
+		relay_send_err(s, 1, ER_NOT_SUPPORTED_YET, "42000",
+			       "mypool: KILL USER and KILL QUERY ID are not supported: they would reach every client");
+		return 0;
+	}
+	if (rc < 0) {
+		relay_send_err(s, 1, 1064, "42000", "mypool: cannot read this KILL statement (KILL [CONNECTION|QUERY] id)");
+		return 0;
+	}
+	return run(s, mode, id);
+}
+
+int kill_command(struct session *s, struct pkt *p)
+{
+	uint32_t id = p->len >= 5 ? (uint32_t)p->data[1] | (uint32_t)p->data[2] << 8 | (uint32_t)p->data[3] << 16 |
+					    (uint32_t)p->data[4] << 24
+				  : 0;
+	relay_client_consume(s, p);
+	return run(s, 'C', id);
+}
