@@ -5,7 +5,8 @@
  * are, a KILL would hit whatever client uses that server connection now, and every backend
  * runs as the same service account. So mypool finds the session itself: by session id or by
  * the server id of the backend it holds, among the sessions of the same user only (another
- * user's id is "unknown", as on the server). KILL QUERY interrupts the statement that session
+ * user's id is "unknown", as on the server). Both kinds of ids count from 1; where one number
+ * is both, the session id wins. KILL QUERY interrupts the statement that session
  * runs (KILL QUERY of its backend's server id, sent over the caller's own backend); KILL
  * CONNECTION does that and closes the session. KILL USER and KILL QUERY ID are refused. */
 #include "autoconfig.h"
@@ -33,6 +34,7 @@ struct lookup {
 	uint32_t id;
 	const char *user;
 	bool found;
+	bool by_session;     /* matched a session id (which wins over a server id) */
 	struct worker_thread *thread;
 	uint32_t session_id;
 	uint32_t server_id;  /* of the backend the target holds, 0 if none */
@@ -43,11 +45,15 @@ static void find_on_thread(struct worker_thread *t, struct stats *st)
 {
 	struct lookup *lk = (struct lookup *)((char *)st - offsetof(struct lookup, st));
 	for (struct session *s = t->sessions; s; s = s->next) {
-		if (s->id != lk->id && !(s->be && s->be->server_id == lk->id))
+		bool by_session = s->id == lk->id;
+		if (!by_session && !(s->be && s->be->server_id == lk->id))
 			continue;
 		if (strcmp(s->user, lk->user) != 0 || s->admin)
 			continue; /* another user's session does not exist for this one */
+		if (lk->found && lk->by_session && !by_session)
+			continue; /* both kinds of ids count from 1: a session id wins */
 		lk->found = true;
+		lk->by_session = by_session;
 		lk->thread = t;
 		lk->session_id = s->id;
 		lk->server_id = s->be ? s->be->server_id : 0;
@@ -119,7 +125,13 @@ static int parse(const char *sql, size_t len, char *mode, uint32_t *id)
 
 static int run(struct session *s, char mode, uint32_t id)
 {
-	if (id == s->id || (s->be && s->be->server_id == id)) {
+	struct lookup lk = { .id = id, .user = s->user };
+	if (id != s->id) {
+		lk.st.each = find_on_thread;
+		stats_collect_wait(s->t->w, s->t, &lk.st);
+		stats_free(&lk.st);
+	}
+	if (id == s->id || (lk.found && lk.session_id == s->id)) {
 		/* What the server says to a connection that kills itself. */
 		if (mode == 'Q') {
 			relay_send_err(s, 1, ER_QUERY_INTERRUPTED, "70100", "Query execution was interrupted");
@@ -129,10 +141,6 @@ static int run(struct session *s, char mode, uint32_t id)
 		s->killed = true;
 		return 0;
 	}
-	struct lookup lk = { .id = id, .user = s->user };
-	lk.st.each = find_on_thread;
-	stats_collect_wait(s->t->w, s->t, &lk.st);
-	stats_free(&lk.st);
 	if (!lk.found) {
 		relay_send_errf(s, 1, ER_NO_SUCH_THREAD, "HY000", "Unknown thread id: %u", id);
 		return 0;

@@ -1,0 +1,118 @@
+"""KILL with the ids a client sees, limited to the user's own sessions."""
+
+import threading
+import time
+import unittest
+
+import pymysql
+
+import harness
+from harness import Mypoold
+
+
+@unittest.skipIf(harness.DIRECT, "KILL is mapped by mypool")
+class KillTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        users = {harness.APP_USER: harness.APP_PASSWORD, "other": "otherpw"}
+        cls.daemon = Mypoold(users=users, pool_size=6)
+        cls.daemon.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.daemon.stop()
+
+    def connect(self, **kw):
+        return harness.connect(self.daemon.socket, autocommit=True, **kw)
+
+    def session_id(self, conn):
+        return conn.thread_id()  # the handshake's connection id: mypool's session id
+
+    def run_in_background(self, conn, sql):
+        box = {}
+
+        def run():
+            t = time.monotonic()
+            try:
+                conn.cursor().execute(sql)
+                box["result"] = "ok"
+            except pymysql.err.MySQLError as e:
+                box["result"] = e.args[0]
+            box["secs"] = time.monotonic() - t
+
+        th = threading.Thread(target=run)
+        th.start()
+        time.sleep(0.5)
+        return th, box
+
+    def test_kill_query_by_session_id(self):
+        a, b = self.connect(), self.connect()
+        th, box = self.run_in_background(a, "SELECT SLEEP(10)")
+        b.cursor().execute("KILL QUERY %d" % self.session_id(a))
+        th.join(5)
+        # SLEEP() interrupted returns 1 rather than failing: it must end early either way.
+        self.assertLess(box["secs"], 5)
+        cur = a.cursor()
+        cur.execute("SELECT 7")  # the killed query's session goes on
+        self.assertEqual(cur.fetchone(), (7,))
+        a.close()
+        b.close()
+
+    def test_kill_connection_by_backend_id(self):
+        a, b = self.connect(), self.connect()
+        ca = a.cursor()
+        ca.execute("SELECT CONNECTION_ID()")  # pins: this id stays a's
+        backend_id = ca.fetchone()[0]
+        th, box = self.run_in_background(a, "SELECT SLEEP(10)")
+        b.cursor().execute("KILL %d" % backend_id)
+        th.join(5)
+        self.assertLess(box["secs"], 5)
+        with self.assertRaises(pymysql.err.MySQLError):
+            ca.execute("SELECT 1")
+            ca.execute("SELECT 1")
+        b.cursor().execute("SELECT 1")  # the killer is unaffected
+        b.close()
+
+    def test_kill_idle_session(self):
+        a, b = self.connect(), self.connect()
+        b.cursor().execute("KILL CONNECTION %d" % self.session_id(a))
+        time.sleep(0.3)
+        with self.assertRaises(pymysql.err.MySQLError):
+            a.cursor().execute("SELECT 1")
+        b.close()
+
+    def test_other_users_sessions_are_unknown(self):
+        a = self.connect()
+        o = self.connect(user="other", password="otherpw")
+        with self.assertRaises(pymysql.err.MySQLError) as cm:
+            o.cursor().execute("KILL %d" % self.session_id(a))
+        self.assertEqual(cm.exception.args[0], 1094)
+        self.assertIn("Unknown thread id", cm.exception.args[1])
+        with self.assertRaises(pymysql.err.MySQLError) as cm:
+            o.cursor().execute("KILL QUERY 999999999")
+        self.assertEqual(cm.exception.args[0], 1094)
+        a.cursor().execute("SELECT 1")  # untouched
+        a.close()
+        o.close()
+
+    def test_kill_user_refused_and_self_kill(self):
+        a = self.connect()
+        with self.assertRaises(pymysql.err.MySQLError) as cm:
+            a.cursor().execute("KILL USER pool")
+        self.assertEqual(cm.exception.args[0], 1235)
+        a.cursor().execute("SELECT 1")
+        with self.assertRaises(pymysql.err.MySQLError) as cm:
+            a.cursor().execute("KILL QUERY %d" % self.session_id(a))
+        self.assertEqual(cm.exception.args[0], 1317)
+        with self.assertRaises(pymysql.err.MySQLError) as cm:
+            a.cursor().execute("KILL %d" % self.session_id(a))
+        self.assertEqual(cm.exception.args[0], 1927)
+
+    def test_com_process_kill(self):
+        a, b = self.connect(), self.connect()
+        b._execute_command(0x0c, self.session_id(a).to_bytes(4, "little"))
+        b._read_ok_packet()
+        time.sleep(0.3)
+        with self.assertRaises(pymysql.err.MySQLError):
+            a.cursor().execute("SELECT 1")
+        b.close()
