@@ -2,6 +2,7 @@
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -604,9 +605,142 @@ static void forget_state(struct session *s)
 	s->status = STATUS_AUTOCOMMIT;
 }
 
-/* Check the password of s->user: with the token the client sent for `plugin`, or after
- * switching it to mysql_native_password if it started with another plugin. The packet that
- * carried the token (p) is consumed. On success *seq is the sequence id to answer with. */
+#define SHA2_PLUGIN "caching_sha2_password"
+
+/* caching_sha2_password's fast path needs SHA256(SHA256(password)): known from a plain password
+ * in [users], or learnt at a full authentication (checked against the native hash) and kept
+ * per process, for as long as the user's native hash is what it was. */
+#define SHA2_CACHE 256
+static struct sha2_entry {
+	char user[81];
+	uint8_t native[20];
+	uint8_t sha2[32];
+} sha2_cache[SHA2_CACHE];
+static unsigned sha2_next;
+static pthread_mutex_t sha2_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool sha2_known(const struct config_user *u, uint8_t out[32])
+{
+	if (u->has_sha2) {
+		memcpy(out, u->sha2_stage2, 32);
+		return true;
+	}
+	bool found = false;
+	pthread_mutex_lock(&sha2_lock);
+	for (unsigned i = 0; i < SHA2_CACHE && !found; i++) {
+		if (strcmp(sha2_cache[i].user, u->name) == 0 && memcmp(sha2_cache[i].native, u->stage2, 20) == 0) {
+			memcpy(out, sha2_cache[i].sha2, 32);
+			found = true;
+		}
+	}
+	pthread_mutex_unlock(&sha2_lock);
+	return found;
+}
+
+static void sha2_learn(const struct config_user *u, const uint8_t *pw, size_t n)
+{
+	if (strlen(u->name) >= sizeof(sha2_cache[0].user))
+		return;
+	pthread_mutex_lock(&sha2_lock);
+	struct sha2_entry *e = &sha2_cache[sha2_next++ % SHA2_CACHE];
+	snprintf(e->user, sizeof(e->user), "%s", u->name);
+	memcpy(e->native, u->stage2, 20);
+	auth_sha2_stage2((const char *)pw, n, e->sha2);
+	pthread_mutex_unlock(&sha2_lock);
+}
+
+static enum end_status deny(struct session *s, uint8_t seq, bool with_password, const struct config_user *u)
+{
+	log_info("access denied for user '%s'%s", s->user, u ? "" : " (unknown user)");
+	relay_send_errf(s, seq, ER_ACCESS_DENIED, "28000", "Access denied for user '%s'@'localhost' (using password: %s)",
+			s->user, with_password ? "YES" : "NO");
+	relay_flush(s);
+	return END_AUTH_FAILED;
+}
+
+/* Read the next authentication packet of the client into token. */
+static enum end_status auth_read(struct session *s, struct pkt *p, uint8_t *seq, uint8_t *token, size_t cap,
+				 size_t *len)
+{
+	if (relay_flush(s) != 0 || relay_client_packet(s, p, HANDSHAKE_TIMEOUT_MS) != 0)
+		return END_CLIENT_GONE;
+	if (!p->whole || p->seq != (uint8_t)(*seq + 1) || p->len > cap) {
+		relay_send_err(s, (uint8_t)(*seq + 2), ER_HANDSHAKE, "08S01", "Bad handshake");
+		relay_flush(s);
+		return END_PROTOCOL;
+	}
+	memcpy(token, p->data, p->len);
+	*len = p->len;
+	*seq = (uint8_t)(p->seq + 1);
+	relay_client_consume(s, p);
+	return END_QUIT;
+}
+
+/* caching_sha2_password: the fast path when the hash is known, else full authentication (the
+ * client sends the password itself, which it does only over a Unix socket). */
+static enum end_status auth_sha2(struct session *s, struct pkt *p, const struct config_user *u, const uint8_t *token,
+				 size_t token_len, uint8_t *seq)
+{
+	uint8_t m2[32];
+	uint8_t again[64];
+	if (!u)
+		return deny(s, *seq, token_len > 0, u);
+	if (token_len == 0 && !u->has_password)
+		return END_QUIT;
+	if (token_len == 0) {
+		/* The greeting named another plugin, so the client answered nothing (libmariadb
+		 * does): switch it to caching_sha2_password with the same scramble. */
+		uint8_t data[AUTH_SCRAMBLE_LEN + 1];
+		memcpy(data, s->scramble, AUTH_SCRAMBLE_LEN);
+		data[AUTH_SCRAMBLE_LEN] = 0;
+		proto_write_auth_switch(&s->out, *seq, SHA2_PLUGIN, data, sizeof(data));
+		enum end_status st = auth_read(s, p, seq, again, sizeof(again), &token_len);
+		if (st != END_QUIT)
+			return st;
+		token = again;
+		if (token_len == 0)
+			return deny(s, *seq, false, u);
+	}
+	if (sha2_known(u, m2)) {
+		/* The nonce is the 20-byte scramble; some clients hash its trailing NUL too. */
+		uint8_t nonce[AUTH_SCRAMBLE_LEN + 1];
+		memcpy(nonce, s->scramble, AUTH_SCRAMBLE_LEN);
+		nonce[AUTH_SCRAMBLE_LEN] = 0;
+		if (!auth_sha2_verify(nonce, AUTH_SCRAMBLE_LEN, token, token_len, m2) &&
+		    !auth_sha2_verify(nonce, AUTH_SCRAMBLE_LEN + 1, token, token_len, m2))
+			return deny(s, *seq, true, u);
+		static const uint8_t fast_ok = 0x03;
+		log_debug("caching_sha2_password: fast authentication");
+		proto_write_auth_more(&s->out, *seq, &fast_ok, 1);
+		*seq = (uint8_t)(*seq + 1);
+		return END_QUIT;
+	}
+	static const uint8_t full = 0x04;
+	log_debug("caching_sha2_password: full authentication");
+	proto_write_auth_more(&s->out, *seq, &full, 1);
+	uint8_t pw[256];
+	size_t n;
+	enum end_status st = auth_read(s, p, seq, pw, sizeof(pw), &n);
+	if (st != END_QUIT)
+		return st;
+	if (n == 1 && pw[0] == 0x02) {
+		/* Over TCP without TLS the client asks for the server's RSA key instead. */
+		relay_send_err(s, *seq, ER_ACCESS_DENIED, "28000",
+			       "mypool: caching_sha2_password full authentication needs the Unix socket (mypool has no TLS)");
+		relay_flush(s);
+		return END_AUTH_FAILED;
+	}
+	if (!auth_cleartext_verify(pw, n, u->stage2, u->has_password))
+		return deny(s, *seq, true, u);
+	sha2_learn(u, pw, n && pw[n - 1] == 0 ? n - 1 : n);
+	memset(pw, 0, sizeof(pw));
+	return END_QUIT;
+}
+
+/* Check the password of s->user: with the token the client sent for `plugin`
+ * (mysql_native_password or caching_sha2_password), or after switching it to
+ * mysql_native_password if it started with another plugin. The packet that carried the token
+ * (p) is consumed. On success *seq is the sequence id to answer with. */
 static enum end_status auth_user(struct session *s, struct pkt *p, const uint8_t *plugin, size_t plugin_len,
 				 const uint8_t *auth, size_t auth_len, uint8_t *seq)
 {
@@ -614,32 +748,22 @@ static enum end_status auth_user(struct session *s, struct pkt *p, const uint8_t
 	size_t token_len = auth_len < sizeof(token) ? auth_len : sizeof(token);
 	memcpy(token, auth, token_len);
 	bool native = !plugin || (plugin_len == strlen(NATIVE_PLUGIN) && memcmp(plugin, NATIVE_PLUGIN, plugin_len) == 0);
+	bool sha2 = plugin && plugin_len == strlen(SHA2_PLUGIN) && memcmp(plugin, SHA2_PLUGIN, plugin_len) == 0;
 	relay_client_consume(s, p);
+	const struct config_user *u = config_find_user(s->cfg, s->user, strlen(s->user));
+	if (sha2 && (s->caps & CAP_PLUGIN_AUTH))
+		return auth_sha2(s, p, u, token, token_len, seq);
 	if (!native && (s->caps & CAP_PLUGIN_AUTH)) {
 		uint8_t data[AUTH_SCRAMBLE_LEN + 1];
 		memcpy(data, s->scramble, AUTH_SCRAMBLE_LEN);
 		data[AUTH_SCRAMBLE_LEN] = 0;
 		proto_write_auth_switch(&s->out, *seq, NATIVE_PLUGIN, data, sizeof(data));
-		if (relay_flush(s) != 0 || relay_client_packet(s, p, HANDSHAKE_TIMEOUT_MS) != 0)
-			return END_CLIENT_GONE;
-		if (!p->whole || p->seq != (uint8_t)(*seq + 1) || p->len > sizeof(token)) {
-			relay_send_err(s, (uint8_t)(*seq + 2), ER_HANDSHAKE, "08S01", "Bad handshake");
-			relay_flush(s);
-			return END_PROTOCOL;
-		}
-		memcpy(token, p->data, p->len);
-		token_len = p->len;
-		*seq = (uint8_t)(p->seq + 1);
-		relay_client_consume(s, p);
+		enum end_status st = auth_read(s, p, seq, token, sizeof(token), &token_len);
+		if (st != END_QUIT)
+			return st;
 	}
-	const struct config_user *u = config_find_user(s->cfg, s->user, strlen(s->user));
-	if (!u || !auth_native_verify(s->scramble, token, token_len, u->stage2, u->has_password)) {
-		log_info("access denied for user '%s'%s", s->user, u ? "" : " (unknown user)");
-		relay_send_errf(s, *seq, ER_ACCESS_DENIED, "28000", "Access denied for user '%s'@'localhost' (using password: %s)",
-			  s->user, token_len ? "YES" : "NO");
-		relay_flush(s);
-		return END_AUTH_FAILED;
-	}
+	if (!u || !auth_native_verify(s->scramble, token, token_len, u->stage2, u->has_password))
+		return deny(s, *seq, token_len > 0, u);
 	return END_QUIT; /* = no error */
 }
 
