@@ -677,16 +677,19 @@ static enum end_status auth_read(struct session *s, struct pkt *p, uint8_t *seq,
 }
 
 /* caching_sha2_password: the fast path when the hash is known, else full authentication (the
- * client sends the password itself, which it does only over a Unix socket). */
-static enum end_status auth_sha2(struct session *s, struct pkt *p, const struct config_user *u, const uint8_t *token,
-				 size_t token_len, uint8_t *seq)
+ * client sends the password itself, which it does only over a Unix socket). Returns true with
+ * the outcome in *st, or false for a token that does not verify on the fast path: then the
+ * client goes on with mysql_native_password, as MariaDB (which has no caching_sha2_password of
+ * its own) switches such clients. */
+static bool auth_sha2(struct session *s, struct pkt *p, const struct config_user *u, const uint8_t *token,
+		      size_t token_len, uint8_t *seq, enum end_status *st)
 {
 	uint8_t m2[32];
 	uint8_t again[64];
 	if (!u)
-		return deny(s, *seq, token_len > 0, u);
+		return (*st = deny(s, *seq, token_len > 0, u), true);
 	if (token_len == 0 && !u->has_password)
-		return END_QUIT;
+		return (*st = END_QUIT, true);
 	if (token_len == 0) {
 		/* The greeting named another plugin, so the client answered nothing (libmariadb
 		 * does): switch it to caching_sha2_password with the same scramble. */
@@ -694,12 +697,12 @@ static enum end_status auth_sha2(struct session *s, struct pkt *p, const struct 
 		memcpy(data, s->scramble, AUTH_SCRAMBLE_LEN);
 		data[AUTH_SCRAMBLE_LEN] = 0;
 		proto_write_auth_switch(&s->out, *seq, SHA2_PLUGIN, data, sizeof(data));
-		enum end_status st = auth_read(s, p, seq, again, sizeof(again), &token_len);
-		if (st != END_QUIT)
-			return st;
+		*st = auth_read(s, p, seq, again, sizeof(again), &token_len);
+		if (*st != END_QUIT)
+			return true;
 		token = again;
 		if (token_len == 0)
-			return deny(s, *seq, false, u);
+			return (*st = deny(s, *seq, false, u), true);
 	}
 	if (sha2_known(u, m2)) {
 		/* The nonce is the 20-byte scramble; some clients hash its trailing NUL too. */
@@ -708,33 +711,33 @@ static enum end_status auth_sha2(struct session *s, struct pkt *p, const struct 
 		nonce[AUTH_SCRAMBLE_LEN] = 0;
 		if (!auth_sha2_verify(nonce, AUTH_SCRAMBLE_LEN, token, token_len, m2) &&
 		    !auth_sha2_verify(nonce, AUTH_SCRAMBLE_LEN + 1, token, token_len, m2))
-			return deny(s, *seq, true, u);
+			return false; /* as MariaDB answers a token it cannot use */
 		static const uint8_t fast_ok = 0x03;
 		log_debug("caching_sha2_password: fast authentication");
 		proto_write_auth_more(&s->out, *seq, &fast_ok, 1);
 		*seq = (uint8_t)(*seq + 1);
-		return END_QUIT;
+		return (*st = END_QUIT, true);
 	}
 	static const uint8_t full = 0x04;
 	log_debug("caching_sha2_password: full authentication");
 	proto_write_auth_more(&s->out, *seq, &full, 1);
 	uint8_t pw[256];
 	size_t n;
-	enum end_status st = auth_read(s, p, seq, pw, sizeof(pw), &n);
-	if (st != END_QUIT)
-		return st;
+	*st = auth_read(s, p, seq, pw, sizeof(pw), &n);
+	if (*st != END_QUIT)
+		return true;
 	if (n == 1 && pw[0] == 0x02) {
 		/* Over TCP without TLS the client asks for the server's RSA key instead. */
 		relay_send_err(s, *seq, ER_ACCESS_DENIED, "28000",
 			       "mypool: caching_sha2_password full authentication needs the Unix socket (mypool has no TLS)");
 		relay_flush(s);
-		return END_AUTH_FAILED;
+		return (*st = END_AUTH_FAILED, true);
 	}
 	if (!auth_cleartext_verify(pw, n, u->stage2, u->has_password))
-		return deny(s, *seq, true, u);
+		return (*st = deny(s, *seq, true, u), true);
 	sha2_learn(u, pw, n && pw[n - 1] == 0 ? n - 1 : n);
 	memset(pw, 0, sizeof(pw));
-	return END_QUIT;
+	return (*st = END_QUIT, true);
 }
 
 /* Check the password of s->user: with the token the client sent for `plugin`
@@ -751,14 +754,15 @@ static enum end_status auth_user(struct session *s, struct pkt *p, const uint8_t
 	bool sha2 = plugin && plugin_len == strlen(SHA2_PLUGIN) && memcmp(plugin, SHA2_PLUGIN, plugin_len) == 0;
 	relay_client_consume(s, p);
 	const struct config_user *u = config_find_user(s->cfg, s->user, strlen(s->user));
-	if (sha2 && (s->caps & CAP_PLUGIN_AUTH))
-		return auth_sha2(s, p, u, token, token_len, seq);
+	enum end_status st;
+	if (sha2 && (s->caps & CAP_PLUGIN_AUTH) && auth_sha2(s, p, u, token, token_len, seq, &st))
+		return st;
 	if (!native && (s->caps & CAP_PLUGIN_AUTH)) {
 		uint8_t data[AUTH_SCRAMBLE_LEN + 1];
 		memcpy(data, s->scramble, AUTH_SCRAMBLE_LEN);
 		data[AUTH_SCRAMBLE_LEN] = 0;
 		proto_write_auth_switch(&s->out, *seq, NATIVE_PLUGIN, data, sizeof(data));
-		enum end_status st = auth_read(s, p, seq, token, sizeof(token), &token_len);
+		st = auth_read(s, p, seq, token, sizeof(token), &token_len);
 		if (st != END_QUIT)
 			return st;
 	}
