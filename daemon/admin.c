@@ -26,6 +26,7 @@
 #include "log.h"
 #include "pool.h"
 #include "session_priv.h"
+#include "sqlscan.h"
 #include "stats.h"
 #include "worker.h"
 
@@ -287,34 +288,13 @@ static void resume_on_thread(struct worker_thread *t, void *arg)
 			io_wake(s->co);
 }
 
-/* Words of the command, upper-cased, without a trailing ';'. */
-static int split(const char *sql, size_t len, char words[4][32])
-{
-	int n = 0;
-	size_t i = 0;
-	while (i < len && n < 4) {
-		while (i < len && (isspace((unsigned char)sql[i]) || sql[i] == ';'))
-			i++;
-		size_t k = 0;
-		while (i < len && !isspace((unsigned char)sql[i]) && sql[i] != ';') {
-			if (k + 1 < sizeof(words[0]))
-				words[n][k++] = (char)toupper((unsigned char)sql[i]);
-			i++;
-		}
-		if (k) {
-			words[n][k] = 0;
-			n++;
-		}
-	}
-	while (i < len && (isspace((unsigned char)sql[i]) || sql[i] == ';'))
-		i++;
-	return i < len ? -1 : n; /* -1: more words than any command has */
-}
-
 static void run_query(struct session *s, const char *sql, size_t len)
 {
 	char w[4][32] = { { 0 } };
-	int n = split(sql, len, w);
+	int n = sqlscan_words(sql, len, w, 4);
+	for (int i = 0; i < n; i++)
+		for (char *c = w[i]; *c; c++)
+			*c = (char)toupper((unsigned char)*c);
 	struct worker *wk = s->t->w;
 	if (n >= 1 && strcmp(w[0], "SELECT") == 0 && len < 200 && strcasestr(sql, "@@version_comment")) {
 		/* The mariadb CLI asks this when it starts. */

@@ -22,6 +22,7 @@
 #include "io.h"
 #include "log.h"
 #include "session_priv.h"
+#include "sqlscan.h"
 #include "stats.h"
 
 #define ER_NO_SUCH_THREAD 1094
@@ -80,23 +81,7 @@ static void kill_on_thread(struct worker_thread *t, void *arg)
 static int parse(const char *sql, size_t len, char *mode, uint32_t *id)
 {
 	char w[4][32];
-	int n = 0;
-	size_t i = 0;
-	while (i < len && n < 4) {
-		while (i < len && (isspace((unsigned char)sql[i]) || sql[i] == ';'))
-			i++;
-		size_t k = 0;
-		while (i < len && !isspace((unsigned char)sql[i]) && sql[i] != ';') {
-			if (k + 1 < sizeof(w[0]))
-				w[n][k++] = sql[i];
-			i++;
-		}
-		if (!k)
-			break;
-		w[n++][k] = 0;
-	}
-	while (i < len && (isspace((unsigned char)sql[i]) || sql[i] == ';'))
-		i++;
+	int n = sqlscan_words(sql, len, w, 4);
 	if (n < 2 || strcasecmp(w[0], "KILL") != 0)
 		return -1;
 	int at = 1;
@@ -113,7 +98,7 @@ static int parse(const char *sql, size_t len, char *mode, uint32_t *id)
 		if (at < n && strcasecmp(w[at], "ID") == 0)
 			return 1;
 	}
-	if (at != n - 1 || i < len)
+	if (at != n - 1)
 		return -1;
 	char *end;
 	unsigned long v = strtoul(w[at], &end, 10);

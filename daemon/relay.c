@@ -366,6 +366,22 @@ enum relay relay_rows(struct session *s, uint16_t *status, bool *done)
 	}
 }
 
+/* Copy n bytes of the client's input to the backend as they arrive (through the bounded input
+ * buffer). 0, -1 (the backend failed), -2 (the client went away). */
+static int pipe_to_backend(struct session *s, size_t n)
+{
+	while (n > 0) {
+		if (buf_avail(&s->in) == 0 && relay_client_fill(s, 1, -1) != 0)
+			return -2;
+		size_t k = buf_avail(&s->in) < n ? buf_avail(&s->in) : n;
+		if (relay_be_write(s, buf_head(&s->in), k) != 0)
+			return -1;
+		buf_consume(&s->in, k);
+		n -= k;
+	}
+	return 0;
+}
+
 /* LOAD DATA LOCAL INFILE: the server asks for a file (0xFB + name). The request goes to the
  * client, whose file comes back as packets up to an empty one, streamed to the server through
  * the bounded input buffer; then the server's OK or ERR ends it like any result. */
@@ -385,16 +401,11 @@ static enum relay relay_local_infile(struct session *s, uint32_t len, bool *done
 		if (relay_client_fill(s, PROTO_HEADER_LEN, -1) != 0)
 			goto client_gone;
 		uint32_t n = proto_hdr_len(buf_head(&s->in));
-		size_t left = PROTO_HEADER_LEN + (size_t)n;
-		while (left > 0) {
-			if (buf_avail(&s->in) == 0 && relay_client_fill(s, 1, -1) != 0)
-				goto client_gone;
-			size_t k = buf_avail(&s->in) < left ? buf_avail(&s->in) : left;
-			if (relay_be_write(s, buf_head(&s->in), k) != 0)
-				return RELAY_BACKEND_GONE;
-			buf_consume(&s->in, k);
-			left -= k;
-		}
+		int rc = pipe_to_backend(s, PROTO_HEADER_LEN + (size_t)n);
+		if (rc == -2)
+			goto client_gone;
+		if (rc != 0)
+			return RELAY_BACKEND_GONE;
 		if (n == 0)
 			break; /* the end of the file */
 	}
@@ -575,16 +586,9 @@ int relay_forward_command(struct session *s, const struct pkt *p, bool *too_larg
 			return 0;
 	} else {
 		/* Stream: header and what is buffered, then the rest as it arrives. */
-		size_t left = PROTO_HEADER_LEN + p->len;
-		while (left > 0) {
-			if (buf_avail(&s->in) == 0 && relay_client_fill(s, 1, -1) != 0)
-				return -2;
-			size_t k = buf_avail(&s->in) < left ? buf_avail(&s->in) : left;
-			if (relay_be_write(s, buf_head(&s->in), k) != 0)
-				return -1;
-			buf_consume(&s->in, k);
-			left -= k;
-		}
+		int rc = pipe_to_backend(s, PROTO_HEADER_LEN + (size_t)p->len);
+		if (rc != 0)
+			return rc;
 		if (p->len < PROTO_MAX_PAYLOAD)
 			return 0;
 	}
@@ -603,16 +607,9 @@ int relay_forward_command(struct session *s, const struct pkt *p, bool *too_larg
 			snprintf(s->be->error, sizeof(s->be->error), "client command exceeded max_allowed_packet");
 			return -1;
 		}
-		size_t left = PROTO_HEADER_LEN + len;
-		while (left > 0) {
-			if (buf_avail(&s->in) == 0 && relay_client_fill(s, 1, -1) != 0)
-				return -2;
-			size_t k = buf_avail(&s->in) < left ? buf_avail(&s->in) : left;
-			if (relay_be_write(s, buf_head(&s->in), k) != 0)
-				return -1;
-			buf_consume(&s->in, k);
-			left -= k;
-		}
+		int rc = pipe_to_backend(s, PROTO_HEADER_LEN + (size_t)len);
+		if (rc != 0)
+			return rc;
 		if (len < PROTO_MAX_PAYLOAD)
 			return 0;
 	}

@@ -190,3 +190,24 @@ unsigned sqlscan(const char *s, size_t len)
 	}
 	return flags;
 }
+
+int sqlscan_words(const char *sql, size_t len, char words[][32], int max)
+{
+	int n = 0;
+	size_t i = 0;
+	for (;;) {
+		while (i < len && (isspace((unsigned char)sql[i]) || sql[i] == ';'))
+			i++;
+		if (i == len)
+			return n;
+		if (n == max)
+			return -1;
+		size_t k = 0;
+		while (i < len && !isspace((unsigned char)sql[i]) && sql[i] != ';') {
+			if (k + 1 < 32)
+				words[n][k++] = sql[i];
+			i++;
+		}
+		words[n++][k] = 0;
+	}
+}

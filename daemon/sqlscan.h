@@ -24,6 +24,10 @@ enum sqlscan_flag {
 	                                  reads the diagnostics area without clearing it */
 };
 
+/* Split a short command into at most max words of up to 31 bytes (longer ones are cut),
+ * skipping white space and ';'. Returns the number of words, or -1 if there are more. */
+int sqlscan_words(const char *sql, size_t len, char words[][32], int max);
+
 /* Flags for the statement text (several statements: the union of their flags). */
 unsigned sqlscan(const char *sql, size_t len);
 

@@ -94,6 +94,23 @@ START_TEST(test_multi_statements)
 }
 END_TEST
 
+START_TEST(test_words)
+{
+	char w[4][32];
+	ck_assert_int_eq(sqlscan_words("  KILL   QUERY 12 ;", 19, w, 4), 3);
+	ck_assert_str_eq(w[0], "KILL");
+	ck_assert_str_eq(w[1], "QUERY");
+	ck_assert_str_eq(w[2], "12");
+	ck_assert_int_eq(sqlscan_words("", 0, w, 4), 0);
+	ck_assert_int_eq(sqlscan_words(" ; ", 3, w, 4), 0);
+	ck_assert_int_eq(sqlscan_words("a b c d e", 9, w, 4), -1); /* more words than asked for */
+	char longword[40];
+	memset(longword, 'x', sizeof(longword));
+	ck_assert_int_eq(sqlscan_words(longword, sizeof(longword), w, 4), 1);
+	ck_assert_uint_eq(strlen(w[0]), 31); /* cut, never overflowing */
+}
+END_TEST
+
 static Suite *sqlscan_suite(void)
 {
 	Suite *s = suite_create("sqlscan");
@@ -102,6 +119,7 @@ static Suite *sqlscan_suite(void)
 	tcase_add_test(tc, test_literals_and_comments_are_skipped);
 	tcase_add_test(tc, test_functions_and_statements);
 	tcase_add_test(tc, test_multi_statements);
+	tcase_add_test(tc, test_words);
 	suite_add_tcase(s, tc);
 	return s;
 }
