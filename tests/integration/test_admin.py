@@ -25,6 +25,8 @@ def admin_cli(d, sql, user=ADMIN, password=ADMIN_PW):
 
 
 def as_dicts(lines):
+    if not lines:  # the CLI prints nothing, not even the header, for an empty result
+        return []
     head, rows = lines[0], lines[1:]
     return [dict(zip(head, r)) for r in rows]
 
@@ -176,6 +178,40 @@ class ReloadTest(unittest.TestCase):
         self.assertEqual(config[("backend", "pool_size")], "6")
         self.rewrite(d, "pool_size = lots", "pool_size = 6")
         kept.close()
+
+    def test_reload_changed_backend_drains_old_connections(self):
+        # Two paths to the same server: a changed [backend] socket is a new pool generation.
+        root = harness.tmp_root()
+        first, second = os.path.join(root, "be-first.sock"), os.path.join(root, "be-second.sock")
+        for link in (first, second):
+            if os.path.lexists(link):
+                os.unlink(link)
+            os.symlink(harness.sandbox().socket, link)
+        users = {harness.APP_USER: harness.APP_PASSWORD, ADMIN: ADMIN_PW}
+        d = Mypoold(users=users, admin_users=ADMIN, socket=first, pool_mode="transaction")
+        d.start()
+        self.addCleanup(d.stop)
+        c = harness.connect(d.socket)
+        cur = c.cursor()
+        cur.execute("SELECT @@pseudo_thread_id")
+        old = cur.fetchone()[0]
+        self.rewrite(d, "socket = %s" % first, "socket = %s" % second)
+        rc, _, err = admin_cli(d, "RELOAD")
+        self.assertEqual(rc, 0, err)
+        harness.wait_until(lambda: "configuration reloaded" in d.log_text(), 5)
+
+        def old_gone():
+            rc, lines, _ = admin_cli(d, "SHOW SERVERS")
+            return rc == 0 and str(old) not in [r["server_id"] for r in as_dicts(lines)]
+        self.assertTrue(harness.wait_until(old_gone, 5), "the old generation's connection is still there")
+        cur.execute("SELECT @@pseudo_thread_id, 1")  # the client did not notice
+        new, one = cur.fetchone()
+        self.assertEqual(one, 1)
+        self.assertNotEqual(new, old)
+        rc, lines, _ = admin_cli(d, "SHOW CONFIG")
+        config = {(r["section"], r["key"]): r["value"] for r in as_dicts(lines)}
+        self.assertEqual(config[("backend", "socket")], second)
+        c.close()
 
     def test_reload_20_times_under_load(self):
         d = Mypoold(pool_size=8, pool_mode="transaction", threads=2)
