@@ -37,19 +37,6 @@ struct msg {
 	void *arg;
 };
 
-/* A session waits by adding an event, is resumed by it, deletes it, and usually adds it again
- * before the loop polls: with the changelist those pairs cost no epoll_ctl at all. */
-static struct event_base *new_thread_base(void)
-{
-	struct event_config *ec = event_config_new();
-	if (!ec)
-		return NULL;
-	event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
-	struct event_base *b = event_base_new_with_config(ec);
-	event_config_free(ec);
-	return b;
-}
-
 static void post(struct worker_thread *t, struct msg *m)
 {
 	pthread_mutex_lock(&t->mlock);
@@ -376,7 +363,11 @@ int worker_main(const struct config *cfg, const int *listen_fds, unsigned n_list
 		t->w = &w;
 		t->idx = i;
 		pthread_mutex_init(&t->mlock, NULL);
-		t->base = new_thread_base();
+		/* Not EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST: it defers the deletion of a closed fd's
+		 * event, and a new connection that gets the same fd number on this thread before
+		 * the loop polls again would then never be registered (ThreadSanitizer showed the
+		 * fd reuse). */
+		t->base = event_base_new();
 		t->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		if (!t->base || t->efd < 0) {
 			log_error("cannot create thread %u's event loop: %s", i, strerror(errno));
