@@ -141,6 +141,38 @@ static void trampoline(unsigned hi, unsigned lo)
 }
 #endif
 
+/* Stacks of finished coroutines, kept per thread for the next ones (a client connection would
+ * otherwise cost an mmap, an mprotect and a munmap). */
+#define STACK_CACHE 32
+static __thread struct {
+	void *map;
+	size_t len;
+} stack_cache[STACK_CACHE];
+static __thread unsigned stacks_cached;
+
+static void *cached_stack(size_t len)
+{
+	for (unsigned i = stacks_cached; i-- > 0;) {
+		if (stack_cache[i].len == len) {
+			void *map = stack_cache[i].map;
+			stack_cache[i] = stack_cache[--stacks_cached];
+			return map;
+		}
+	}
+	return NULL;
+}
+
+static void release_stack(void *map, size_t len)
+{
+	if (stacks_cached < STACK_CACHE) {
+		stack_cache[stacks_cached].map = map;
+		stack_cache[stacks_cached].len = len;
+		stacks_cached++;
+		return;
+	}
+	munmap(map, len);
+}
+
 struct coro *coro_create(size_t stack_size, coro_fn fn, void *arg)
 {
 	long page = sysconf(_SC_PAGESIZE);
@@ -151,16 +183,19 @@ struct coro *coro_create(size_t stack_size, coro_fn fn, void *arg)
 	if (!c)
 		return NULL;
 	c->map_len = len + pg;
-	c->map = mmap(NULL, c->map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (c->map == MAP_FAILED) {
-		free(c);
-		return NULL;
-	}
-	/* Stacks grow down: the guard page is the lowest page. */
-	if (mprotect(c->map, pg, PROT_NONE) != 0) {
-		munmap(c->map, c->map_len);
-		free(c);
-		return NULL;
+	c->map = cached_stack(c->map_len);
+	if (!c->map) {
+		c->map = mmap(NULL, c->map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (c->map == MAP_FAILED) {
+			free(c);
+			return NULL;
+		}
+		/* Stacks grow down: the guard page is the lowest page. */
+		if (mprotect(c->map, pg, PROT_NONE) != 0) {
+			munmap(c->map, c->map_len);
+			free(c);
+			return NULL;
+		}
 	}
 	c->stack = (char *)c->map + pg;
 	c->stack_len = len;
@@ -268,6 +303,6 @@ void coro_free(struct coro *c)
 	if (c->tsan_fiber)
 		__tsan_destroy_fiber(c->tsan_fiber);
 #endif
-	munmap(c->map, c->map_len);
+	release_stack(c->map, c->map_len);
 	free(c);
 }
