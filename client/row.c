@@ -100,6 +100,21 @@ int mypool_row_is_null(mypool_row *row, unsigned col)
 	return rc < 0 ? rc : value_is_null(row->cur, col);
 }
 
+/* What every typed accessor checks first: a valid column, somewhere to write, not SQL NULL. */
+static int typed_begin(mypool_row *row, unsigned col, const void *out, const char *what,
+		       struct mypool__column **c)
+{
+	int rc = column(row, col, c);
+
+	if (rc < 0)
+		return rc;
+	if (out == NULL)
+		return mypool__conn_fail(row->cur->conn, MYPOOL_ERR_INVAL, "out is NULL");
+	if (value_is_null(row->cur, col))
+		return value_fail(row->cur, col, MYPOOL_ERR_NULL, what);
+	return 0;
+}
+
 int mypool_row_int64(mypool_row *row, unsigned col, int64_t *out)
 {
 	struct mypool_cursor *cur;
@@ -107,15 +122,11 @@ int mypool_row_int64(mypool_row *row, unsigned col, int64_t *out)
 	const char *s;
 	size_t len;
 	uint64_t u;
-	int rc = column(row, col, &c);
+	int rc = typed_begin(row, col, out, "int64", &c);
 
 	if (rc < 0)
 		return rc;
 	cur = row->cur;
-	if (out == NULL)
-		return mypool__conn_fail(cur->conn, MYPOOL_ERR_INVAL, "out is NULL");
-	if (value_is_null(cur, col))
-		return value_fail(cur, col, MYPOOL_ERR_NULL, "int64");
 	switch (c->kind) {
 	case MYPOOL__INT:
 		if (c->is_unsigned && c->num.u > (uint64_t)INT64_MAX)
@@ -150,15 +161,11 @@ int mypool_row_uint64(mypool_row *row, unsigned col, uint64_t *out)
 	struct mypool__column *c;
 	const char *s;
 	size_t len;
-	int rc = column(row, col, &c);
+	int rc = typed_begin(row, col, out, "uint64", &c);
 
 	if (rc < 0)
 		return rc;
 	cur = row->cur;
-	if (out == NULL)
-		return mypool__conn_fail(cur->conn, MYPOOL_ERR_INVAL, "out is NULL");
-	if (value_is_null(cur, col))
-		return value_fail(cur, col, MYPOOL_ERR_NULL, "uint64");
 	switch (c->kind) {
 	case MYPOOL__INT:
 		if (!c->is_unsigned && c->num.i < 0)
@@ -189,15 +196,11 @@ int mypool_row_double(mypool_row *row, unsigned col, double *out)
 	const char *s;
 	size_t len;
 	uint64_t u;
-	int rc = column(row, col, &c);
+	int rc = typed_begin(row, col, out, "double", &c);
 
 	if (rc < 0)
 		return rc;
 	cur = row->cur;
-	if (out == NULL)
-		return mypool__conn_fail(cur->conn, MYPOOL_ERR_INVAL, "out is NULL");
-	if (value_is_null(cur, col))
-		return value_fail(cur, col, MYPOOL_ERR_NULL, "double");
 	switch (c->kind) {
 	case MYPOOL__INT:
 		*out = c->is_unsigned ? (double)c->num.u : (double)c->num.i;
