@@ -165,10 +165,11 @@ void session_release(struct session *s)
 		prepared_backend_gone(s);
 	}
 	s->be = NULL;
-	if (b->diag_pending && !b->broken)
-		backend_clear_diagnostics(b); /* nobody else sees this client's warnings or errors */
 	if (!transaction_pooling(s) || s->pins || (s->status & STATUS_IN_TRANS) || s->locked || s->trx_chars)
 		b->dirty = true;
+	/* Nobody else sees this client's warnings or errors (a reset clears them anyway). */
+	if (b->diag_pending && !b->broken && !b->dirty)
+		backend_clear_diagnostics(b);
 	buf_reset(&s->bin);
 	pool_release(s->t->w->pool, b);
 }
