@@ -232,8 +232,9 @@ int backend_set_multi_statements(struct backend *b, bool on)
 static pthread_mutex_t charset_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *charset_names[256];
 
-/* Run a statement that returns at most one row and copy its first two columns. */
-static int query_row2(struct backend *b, const char *sql, char *c1, size_t n1, char *c2, size_t n2)
+/* Run a statement that returns at most one row and copy its first column, and its second if
+ * c2 is not NULL. */
+static int query_row(struct backend *b, const char *sql, char *c1, size_t n1, char *c2, size_t n2)
 {
 	int err = 0;
 	int st = mysql_real_query_start(&err, b->mysql, sql, (unsigned long)strlen(sql));
@@ -254,9 +255,11 @@ static int query_row2(struct backend *b, const char *sql, char *c1, size_t n1, c
 		st = mysql_fetch_row_start(&row, res);
 		while (st)
 			st = mysql_fetch_row_cont(&row, res, wait_mysql(b->mysql, st));
-		if (row && !found && mysql_num_fields(res) >= 2 && row[0] && row[1]) {
+		unsigned want = c2 ? 2 : 1;
+		if (row && !found && mysql_num_fields(res) >= want && row[0] && (!c2 || row[1])) {
 			snprintf(c1, n1, "%s", row[0]);
-			snprintf(c2, n2, "%s", row[1]);
+			if (c2)
+				snprintf(c2, n2, "%s", row[1]);
 			found = 1;
 		}
 	} while (row);
@@ -283,7 +286,7 @@ int backend_charset_names(struct backend *b, uint8_t collation_id, char *out, si
 	snprintf(sql, sizeof(sql),
 		 "SELECT CHARACTER_SET_NAME, COLLATION_NAME FROM information_schema.COLLATIONS WHERE ID=%u",
 		 collation_id);
-	int rc = query_row2(b, sql, cs, sizeof(cs), coll, sizeof(coll));
+	int rc = query_row(b, sql, cs, sizeof(cs), coll, sizeof(coll));
 	if (rc != 0)
 		return rc;
 	snprintf(out, outlen, "%s COLLATE %s", cs, coll);
@@ -296,14 +299,13 @@ int backend_charset_names(struct backend *b, uint8_t collation_id, char *out, si
 
 int backend_global_sql_mode(struct backend *b, char *out, size_t outlen)
 {
-	char dummy[8];
-	return query_row2(b, "SELECT @@global.sql_mode, 0", out, outlen, dummy, sizeof(dummy)) == 0 ? 0 : -1;
+	return query_row(b, "SELECT @@global.sql_mode", out, outlen, NULL, 0) == 0 ? 0 : -1;
 }
 
 int backend_last_insert_id(struct backend *b, uint64_t *id)
 {
-	char v[32], dummy[8];
-	if (query_row2(b, "SELECT LAST_INSERT_ID(), 0", v, sizeof(v), dummy, sizeof(dummy)) != 0)
+	char v[32];
+	if (query_row(b, "SELECT LAST_INSERT_ID()", v, sizeof(v), NULL, 0) != 0)
 		return -1;
 	*id = strtoull(v, NULL, 10);
 	return 0;
@@ -311,8 +313,7 @@ int backend_last_insert_id(struct backend *b, uint64_t *id)
 
 int backend_collation(struct backend *b, char *out, size_t outlen)
 {
-	char cs[64];
-	return query_row2(b, "SELECT @@collation_connection, @@character_set_connection", out, outlen, cs, sizeof(cs)) == 0
+	return query_row(b, "SELECT @@collation_connection", out, outlen, NULL, 0) == 0
 		       ? 0
 		       : -1;
 }

@@ -409,10 +409,7 @@ static enum relay relay_local_infile(struct session *s, uint32_t len, bool *done
 		if (n == 0)
 			break; /* the end of the file */
 	}
-	bool more;
-	r = relay_result(s, &more, NULL);
-	*done = more;
-	return r;
+	return relay_result(s, done, NULL); /* the server's OK or ERR for the load */
 client_gone:
 	/* The server waits for the rest of a file that will never come. */
 	snprintf(s->be->error, sizeof(s->be->error), "client went away during LOAD DATA LOCAL");
