@@ -23,6 +23,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -236,6 +237,62 @@ def sandbox():
         _sandbox = Sandbox()
         _sandbox.start()
     return _sandbox
+
+
+class BackendMonitor:
+    """Samples, every `interval` s, the pool account's connections as MariaDB's PROCESSLIST lists
+    them (queried straight, as root).
+
+    A connection the daemon has closed can stay listed for a moment while its server thread winds
+    down: under load, a backend closed to make room for one of the other CLIENT_FOUND_ROWS flavour
+    was seen still listed (as Sleep) after its replacement had logged in. So `max` counts, in each
+    sample, only the connections still listed in the next sample (the last one counts whole)."""
+
+    def __init__(self, sb=None, interval=0.02):
+        self.conn = (sb or sandbox()).connect(database=None)
+        self.lock = threading.Lock()
+        self.interval = interval
+        self.id_samples = []
+        self.error = None
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def ids(self):
+        with self.lock, self.conn.cursor() as cur:  # used by the poller and the test
+            cur.execute("SELECT ID FROM information_schema.PROCESSLIST WHERE USER = %s",
+                        (POOL_USER,))
+            return frozenset(row[0] for row in cur.fetchall())
+
+    def count(self):
+        return len(self.ids())
+
+    def _run(self):
+        try:
+            while not self.stop_event.is_set():
+                self.id_samples.append(self.ids())
+                self.stop_event.wait(self.interval)
+        except Exception as e:  # noqa: BLE001 - reported by the test
+            self.error = e
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *a):
+        self.stop_event.set()
+        self.thread.join(10)
+        self.conn.close()
+
+    @property
+    def samples(self):
+        return [len(ids) for ids in self.id_samples]
+
+    @property
+    def max(self):
+        s = self.id_samples
+        if not s:
+            return None
+        return max(len(ids & later) for ids, later in zip(s, s[1:] + s[-1:]))
 
 
 def cleanup():

@@ -11,46 +11,6 @@ import pymysql.cursors
 import harness
 
 
-class BackendMonitor:
-    """Polls MariaDB's PROCESSLIST (straight, as root) for the pool account's connections."""
-
-    def __init__(self, sandbox, interval=0.02):
-        self.conn = sandbox.connect()
-        self.lock = threading.Lock()
-        self.interval = interval
-        self.samples = []
-        self.stop_event = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.error = None
-
-    def count(self):
-        with self.lock, self.conn.cursor() as cur:  # used by the poller and the test
-            cur.execute("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = %s",
-                        (harness.POOL_USER,))
-            return cur.fetchall()[0][0]
-
-    def _run(self):
-        try:
-            while not self.stop_event.is_set():
-                self.samples.append(self.count())
-                time.sleep(self.interval)
-        except Exception as e:  # noqa: BLE001 - reported by stop()
-            self.error = e
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *a):
-        self.stop_event.set()
-        self.thread.join(10)
-        self.conn.close()
-
-    @property
-    def max(self):
-        return max(self.samples) if self.samples else None
-
-
 class PoolTest(harness.TestCase):
     shared_daemon = False
 
@@ -96,7 +56,7 @@ class PoolTest(harness.TestCase):
             finally:
                 c.close()
 
-        mon = BackendMonitor(self.sandbox) if not harness.DIRECT else None
+        mon = harness.BackendMonitor(self.sandbox) if not harness.DIRECT else None
         if mon:
             mon.__enter__()
         try:
@@ -122,7 +82,7 @@ class PoolTest(harness.TestCase):
                 cur.execute("SELECT %s", (i,))
                 self.assertEqual(cur.fetchall(), ((i,),))
             holders.append(h)
-        with BackendMonitor(self.sandbox) as mon:
+        with harness.BackendMonitor(self.sandbox) as mon:
             self.assertEqual(mon.count(), 2, "backend connections (user pool) while 2 clients "
                              "hold a transaction open")
             # No database and no autocommit statement at connect: the handshake needs no backend.
@@ -177,7 +137,7 @@ class PoolTest(harness.TestCase):
             finally:
                 c.close()
 
-        with BackendMonitor(self.sandbox) as mon:
+        with harness.BackendMonitor(self.sandbox) as mon:
             results = self.run_clients(12, client)
         errors = {i: r for i, r in results.items() if isinstance(r, BaseException)}
         self.assertEqual(errors, {})
@@ -203,7 +163,7 @@ class PoolTest(harness.TestCase):
                     c.close()
             return out
 
-        with BackendMonitor(self.sandbox) as mon:
+        with harness.BackendMonitor(self.sandbox) as mon:
             results = self.run_clients(15, client)
         errors = {i: r for i, r in results.items() if isinstance(r, BaseException)}
         self.assertEqual(errors, {})
@@ -295,7 +255,7 @@ class PoolTest(harness.TestCase):
             r = self.raw(target=target)
             r.login(database=None)
             idle.append(r)
-        with BackendMonitor(self.sandbox) as mon:
+        with harness.BackendMonitor(self.sandbox) as mon:
             self.assertLessEqual(mon.count(), 2)
             for i in range(4):  # the pool is free for clients that run statements
                 c = self.connect(target=target)
@@ -313,7 +273,7 @@ class PoolTest(harness.TestCase):
     @harness.mypool_only("min_idle is a mypool setting")
     def test_min_idle_prewarms(self):
         self.target_for(pool_size=5, min_idle=2)
-        with BackendMonitor(self.sandbox) as mon:
+        with harness.BackendMonitor(self.sandbox) as mon:
             ok = harness.wait_until(lambda: mon.count() == 2, harness.scaled(5))
             self.assertTrue(ok, "expected 2 idle backend connections (min_idle = 2), saw %s"
                             % mon.samples[-5:])

@@ -86,41 +86,6 @@ def pool_connections():
                      % harness.POOL_USER)
 
 
-class ServerMonitor:
-    """Samples, every `interval` s, how many connections the pool account has on the server."""
-
-    def __init__(self, interval=0.05):
-        self.conn = harness.sandbox().connect(database=None)
-        self.interval = interval
-        self.samples = []
-        self.error = None
-        self.stop_event = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        try:
-            while not self.stop_event.is_set():
-                n = q(self.conn, "SELECT COUNT(*) FROM information_schema.PROCESSLIST "
-                                 "WHERE USER = %s", (harness.POOL_USER,))[0][0]
-                self.samples.append(n)
-                self.stop_event.wait(self.interval)
-        except Exception as e:  # noqa: BLE001 - reported by the test
-            self.error = e
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *a):
-        self.stop_event.set()
-        self.thread.join(10)
-        self.conn.close()
-
-    @property
-    def max(self):
-        return max(self.samples) if self.samples else None
-
-
 def run_threads(n, fn, timeout=60):
     """fn(i) in n threads; returns ({i: result}, {i: formatted exception})."""
     results, errors = {}, {}
@@ -342,7 +307,7 @@ class ManyClientsTest(TxTestCase):
             finally:
                 c.close()
 
-        with ServerMonitor() as mon:
+        with harness.BackendMonitor(interval=0.05) as mon:
             results, errors = run_threads(n, client, timeout=120)
         self.assertNoErrors(errors)
         self.assertIsNone(mon.error)
@@ -410,7 +375,7 @@ class ManyClientsTest(TxTestCase):
             finally:
                 c.close()
 
-        with ServerMonitor() as mon:
+        with harness.BackendMonitor(interval=0.05) as mon:
             results, errors = run_threads(n, client, timeout=90)
         self.assertNoErrors(errors)
         self.assertIsNone(mon.error)
@@ -460,7 +425,7 @@ class FoundRowsTest(TxTestCase):
             finally:
                 c.close()
 
-        with ServerMonitor() as mon:
+        with harness.BackendMonitor(interval=0.05) as mon:
             results, errors = run_threads(8, client)
         self.assertNoErrors(errors)
         self.assertEqual(root_exec("SELECT id, v FROM test.tx_fr WHERE id >= 100 AND id < 108 "
@@ -1355,7 +1320,7 @@ class LimitsTest(TxTestCase):
         c = self.connect(target=target, autocommit=True)
         first_seen = {}
         last_seen = {}
-        with ServerMonitor() as mon:
+        with harness.BackendMonitor(interval=0.05) as mon:
             t0 = time.monotonic()
             while time.monotonic() - t0 < 3.5:
                 b = backend_of(c)
