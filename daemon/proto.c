@@ -165,6 +165,16 @@ static const uint8_t *opt_cstr(struct rd *r, size_t *n)
 	return rd_cstr(r, n);
 }
 
+/* An auth response: one length byte under CLIENT_SECURE_CONNECTION, else NUL-terminated. */
+static const uint8_t *rd_auth(struct rd *r, uint64_t caps, size_t *n)
+{
+	if (caps & CAP_SECURE_CONNECTION) {
+		*n = rd_u8(r);
+		return rd_bytes(r, *n);
+	}
+	return rd_cstr(r, n);
+}
+
 /* A length-encoded string that may be missing entirely at the end of the packet. */
 static const uint8_t *opt_lenenc_str(struct rd *r, size_t *n)
 {
@@ -199,11 +209,8 @@ int proto_parse_handshake_response(const uint8_t *p, size_t n, struct proto_hand
 	out->user = rd_cstr(&r, &out->user_len);
 	if (caps & CAP_PLUGIN_AUTH_LENENC_DATA) {
 		out->auth = rd_lenenc_str(&r, &out->auth_len);
-	} else if (caps & CAP_SECURE_CONNECTION) {
-		out->auth_len = rd_u8(&r);
-		out->auth = rd_bytes(&r, out->auth_len);
 	} else {
-		out->auth = rd_cstr(&r, &out->auth_len);
+		out->auth = rd_auth(&r, caps, &out->auth_len);
 	}
 	if (caps & CAP_CONNECT_WITH_DB)
 		out->db = opt_cstr(&r, &out->db_len);
@@ -226,12 +233,7 @@ int proto_parse_change_user(const uint8_t *p, size_t n, uint64_t caps, struct pr
 	if (rd_u8(&r) != COM_CHANGE_USER)
 		return -1;
 	out->user = rd_cstr(&r, &out->user_len);
-	if (caps & CAP_SECURE_CONNECTION) {
-		out->auth_len = rd_u8(&r);
-		out->auth = rd_bytes(&r, out->auth_len);
-	} else {
-		out->auth = rd_cstr(&r, &out->auth_len);
-	}
+	out->auth = rd_auth(&r, caps, &out->auth_len);
 	out->db = rd_cstr(&r, &out->db_len);
 	/* Everything after the schema is optional (old clients stop here). */
 	if (rd_left(&r) > 0) {
