@@ -115,23 +115,29 @@ static void clients_on_thread(struct worker_thread *t, struct stats *c)
 	}
 }
 
+/* A row of SHOW SERVERS; client_id 0 = none (idle). */
+static void server_row(struct stats_table *tb, const struct backend *b, uint32_t client_id)
+{
+	stats_cell(tb, "%" PRIu32, b->server_id);
+	stats_cell(tb, "%s", client_id ? "active" : "idle");
+	if (client_id)
+		stats_cell(tb, "%" PRIu32, client_id);
+	else
+		stats_cell(tb, NULL);
+	if (b->schema)
+		stats_cell(tb, "%s", b->schema);
+	else
+		stats_cell(tb, NULL);
+	stats_cell(tb, "%s", b->account);
+	stats_cell(tb, "%s", b->found_rows ? "yes" : "no");
+	stats_cell(tb, "%" PRIu64, (mono_ms() - b->created_ms) / 1000);
+}
+
 static void servers_on_thread(struct worker_thread *t, struct stats *c)
 {
-	uint64_t now = mono_ms();
-	for (struct session *s = t->sessions; s; s = s->next) {
-		if (!s->be)
-			continue;
-		struct backend *b = s->be;
-		stats_cell(&c->tb, "%" PRIu32, b->server_id);
-		stats_cell(&c->tb, "active");
-		stats_cell(&c->tb, "%" PRIu32, s->id);
-		if (b->schema)
-			stats_cell(&c->tb, "%s", b->schema);
-		else
-			stats_cell(&c->tb, NULL);
-		stats_cell(&c->tb, "%s", b->found_rows ? "yes" : "no");
-		stats_cell(&c->tb, "%" PRIu64, (now - b->created_ms) / 1000);
-	}
+	for (struct session *s = t->sessions; s; s = s->next)
+		if (s->be)
+			server_row(&c->tb, s->be, s->id);
 }
 
 /* ---- commands ---- */
@@ -225,26 +231,28 @@ static void show_clients(struct session *s)
 
 static void idle_server_row(const struct backend *b, void *arg)
 {
-	struct stats_table *tb = arg;
-	stats_cell(tb, "%" PRIu32, b->server_id);
-	stats_cell(tb, "idle");
-	stats_cell(tb, NULL);
-	if (b->schema)
-		stats_cell(tb, "%s", b->schema);
-	else
-		stats_cell(tb, NULL);
-	stats_cell(tb, "%s", b->found_rows ? "yes" : "no");
-	stats_cell(tb, "%" PRIu64, (mono_ms() - b->created_ms) / 1000);
+	server_row(arg, b, 0);
 }
 
 static void show_servers(struct session *s)
 {
-	static const char *const names[] = { "server_id", "state", "client_id", "db", "found_rows", "age_s" };
-	struct stats c = { .each = servers_on_thread, .tb = { .ncols = 6 } };
+	static const char *const names[] = { "server_id", "state", "client_id", "db", "account", "found_rows",
+					     "age_s" };
+	struct stats c = { .each = servers_on_thread, .tb = { .ncols = 7 } };
 	stats_collect_wait(s->t->w, s->t, &c);
 	pool_foreach_idle(s->t->w->pool, idle_server_row, &c.tb);
 	send_table(s, names, &c.tb);
 	stats_table_free(&c.tb);
+}
+
+static void config_row(struct stats_table *tb, const char *section, const char *key, const char *value,
+		       const char *def, bool reloadable)
+{
+	stats_cell(tb, "%s", section);
+	stats_cell(tb, "%s", key);
+	stats_cell(tb, value ? "%s" : NULL, value);
+	stats_cell(tb, def ? "%s" : NULL, def);
+	stats_cell(tb, "%s", reloadable ? "yes" : "no");
 }
 
 static void show_config(struct session *s)
@@ -255,17 +263,20 @@ static void show_config(struct session *s)
 	size_t n = config_keys(&keys);
 	for (size_t i = 0; i < n; i++) {
 		char value[512];
-		stats_cell(&tb, "%s", keys[i].section);
-		stats_cell(&tb, "%s", keys[i].name);
-		if (config_value(s->cfg, keys[i].section, keys[i].name, value, sizeof(value)) == 0)
-			stats_cell(&tb, "%s", value);
-		else
-			stats_cell(&tb, NULL);
-		if (keys[i].default_value)
-			stats_cell(&tb, "%s", keys[i].default_value);
-		else
-			stats_cell(&tb, NULL);
-		stats_cell(&tb, "%s", keys[i].reloadable ? "yes" : "no");
+		if (strcmp(keys[i].section, "user.NAME") == 0)
+			continue; /* per user, below */
+		bool set = config_value(s->cfg, keys[i].section, keys[i].name, value, sizeof(value)) == 0;
+		config_row(&tb, keys[i].section, keys[i].name, set ? value : NULL, keys[i].default_value,
+			   keys[i].reloadable);
+	}
+	for (size_t i = 0; i < s->cfg->n_users; i++) {
+		const struct config_user *u = &s->cfg->users[i];
+		char section[96];
+		if (!u->backend_user)
+			continue;
+		snprintf(section, sizeof(section), "user.%s", u->name);
+		config_row(&tb, section, "backend_user", u->backend_user, NULL, true);
+		config_row(&tb, section, "backend_password", u->backend_password[0] ? "(hidden)" : "", "", true);
 	}
 	send_table(s, names, &tb);
 	stats_table_free(&tb);

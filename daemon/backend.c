@@ -75,7 +75,8 @@ static int enable_trackers(struct backend *b)
 	return backend_query(b, sql, sizeof(sql) - 1);
 }
 
-struct backend *backend_connect(const struct config *cfg, bool found_rows, char *err, size_t errlen)
+struct backend *backend_connect(const struct config *cfg, const char *user, const char *password, bool found_rows,
+				char *err, size_t errlen)
 {
 	struct backend *b = calloc(1, sizeof(*b));
 	MYSQL *m = b ? mysql_init(NULL) : NULL;
@@ -86,6 +87,7 @@ struct backend *backend_connect(const struct config *cfg, bool found_rows, char 
 	}
 	b->mysql = m;
 	b->found_rows = found_rows;
+	snprintf(b->account, sizeof(b->account), "%s", user);
 	unsigned timeout_s = (cfg->connect_timeout_ms + 999) / 1000;
 	/* CLIENT_LOCAL_FILES toward the server: LOAD DATA LOCAL requests are relayed to clients
 	 * that asked for them (relay.c); mypool itself never reads a file. */
@@ -100,7 +102,7 @@ struct backend *backend_connect(const struct config *cfg, bool found_rows, char 
 	if (found_rows)
 		flags |= CLIENT_FOUND_ROWS;
 	MYSQL *ret = NULL;
-	int st = mysql_real_connect_start(&ret, m, cfg->backend_host, cfg->backend_user, cfg->backend_password,
+	int st = mysql_real_connect_start(&ret, m, cfg->backend_host, user, password,
 					  NULL, cfg->backend_port, cfg->backend_socket, flags);
 	while (st)
 		st = mysql_real_connect_cont(&ret, m, wait_mysql(m, st));

@@ -18,13 +18,17 @@
 
 struct config;
 struct pool;
+struct pool_account;
 typedef struct st_mysql MYSQL;
 
 struct backend {
 	MYSQL *mysql;
 	int fd;
 	uint64_t caps;         /* negotiated capabilities (high 32 bits: MariaDB extended ones) */
-	bool found_rows;       /* connected with CLIENT_FOUND_ROWS (part of the pool key) */
+	/* The pool key: the server account it is logged in as, and CLIENT_FOUND_ROWS. */
+	const struct pool_account *acct; /* set by the pool */
+	char account[81];      /* the account's user name */
+	bool found_rows;       /* connected with CLIENT_FOUND_ROWS */
 	bool broken;           /* connection-level failure: close, never reuse */
 	bool dirty;            /* a client ran a command since the last reset */
 	uint32_t server_id;    /* the server's connection id */
@@ -48,9 +52,10 @@ struct backend {
 	char error[256];       /* last error, for logs and "backend unavailable: ..." */
 };
 
-/* Connect and authenticate with the pool's service account. Returns a new backend or NULL with
- * the reason in err. Suspends the calling coroutine. */
-struct backend *backend_connect(const struct config *cfg, bool found_rows, char *err, size_t errlen);
+/* Connect to cfg's server and log in as account `user` (at most 80 bytes) with `password`.
+ * Returns a new backend or NULL with the reason in err. Suspends the calling coroutine. */
+struct backend *backend_connect(const struct config *cfg, const char *user, const char *password, bool found_rows,
+				char *err, size_t errlen);
 /* Close (COM_QUIT unless broken) and free. Suspends. */
 void backend_close(struct backend *b);
 

@@ -80,6 +80,7 @@ struct key_def {
 	const char *(*enum_name)(int);    /* ENUM: the value's name */
 	const char *choices;              /* ENUM, BOOL: for messages and docs */
 	const char *doc;
+	bool per_user; /* a key of the [user.NAME] sections: offset is in struct config_user */
 };
 
 static int pool_mode_parse(const char *s)
@@ -102,6 +103,10 @@ static const char *log_level_str(int l)
 }
 
 #define FIELD(f) offsetof(struct config, f)
+/* The section name of the per-user keys in the table and the docs; in a file it is
+ * [user.NAME] for the [users] entry NAME. */
+#define USER_SECTION "user.NAME"
+#define USER_PREFIX "user."
 /* sockaddr_un.sun_path holds 108 bytes including the NUL. */
 #define SUN_PATH_MAX 107
 
@@ -207,6 +212,15 @@ static const struct key_def keys[] = {
 	{ "backend", "server_lifetime", KT_DURATION, FIELD(server_lifetime_ms), "3600s",
 	  .min = 0, .max = 720 * MS_PER_H, .reloadable = true,
 	  .doc = "Close server connections older than this when they are released; 0 = never." },
+
+	/* [user.NAME], optional, one per [users] entry that runs as its own server account */
+	{ USER_SECTION, "backend_user", KT_STRING, offsetof(struct config_user, backend_user), NULL,
+	  .max = CONFIG_MAX_USER_NAME, .reloadable = true, .per_user = true,
+	  .doc = "Server account that this user's statements run as, instead of [backend] user "
+		 "(required in the section)." },
+	{ USER_SECTION, "backend_password", KT_STRING, offsetof(struct config_user, backend_password), "",
+	  .empty_ok = true, .secret = true, .reloadable = true, .per_user = true,
+	  .doc = "Password of that account, in plain text; empty = no password." },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -588,9 +602,10 @@ static bool check_address(const char *v, unsigned long long max, char *err, size
 	return true;
 }
 
-static void *field_ptr(struct config *c, const struct key_def *k)
+/* The field of key k in base: a struct config, or a struct config_user for per_user keys. */
+static void *field_ptr(void *base, const struct key_def *k)
 {
-	return (char *)c + k->offset;
+	return (char *)base + k->offset;
 }
 
 /* Stored as a char * (NULL = unset)? Otherwise an unsigned, a bool or an int (enum). */
@@ -615,7 +630,7 @@ static bool key_is_string(const struct key_def *k)
 }
 
 /* Parse v for key k and store it in c. */
-static bool parse_value(const struct key_def *k, const char *v, struct config *c, char *err, size_t errlen)
+static bool parse_value(const struct key_def *k, const char *v, void *c, char *err, size_t errlen)
 {
 	unsigned long long n = 0;
 	char lo[32], hi[32];
@@ -716,7 +731,7 @@ static bool parse_value(const struct key_def *k, const char *v, struct config *c
 /* ---------------------------------------------------------------------------------------------
  * Parsing a file. */
 
-enum section { SEC_NONE, SEC_BAD, SEC_MYPOOLD, SEC_BACKEND, SEC_USERS };
+enum section { SEC_NONE, SEC_BAD, SEC_MYPOOLD, SEC_BACKEND, SEC_USERS, SEC_USER };
 
 static const char *const section_names[] = {
 	[SEC_MYPOOLD] = "mypoold",
@@ -738,6 +753,14 @@ struct parse {
 	bool key_bad[N_KEYS]; /* the key had an invalid value */
 	int *user_line;       /* line of each user, parallel to c->users */
 	size_t users_cap;
+	/* [user.NAME] sections, matched with [users] at the end; the last one is current */
+	struct user_section {
+		char *name;
+		int line;
+		struct config_user u; /* only the per_user keys */
+		int key_line[N_KEYS];
+	} *usecs;
+	size_t n_usecs;
 };
 
 static void perr(struct parse *ps, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -799,13 +822,14 @@ static int find_key(const char *section, const char *name)
 	return -1;
 }
 
-static void report_unknown_key(struct parse *ps, const char *section, const char *name)
+/* `section` as in the table ("user.NAME" for the per-user sections), `shown` as in the file. */
+static void report_unknown_key(struct parse *ps, const char *section, const char *shown, const char *name)
 {
 	const char *best = NULL;
 	size_t best_d = (size_t)-1;
 	for (size_t i = 0; i < N_KEYS; i++) {
 		if (strcmp(keys[i].name, name) == 0 && strcmp(keys[i].section, section) != 0) {
-			perr(ps, ps->lineno, "key '%s': unknown key in [%s] (it belongs in [%s])", name, section,
+			perr(ps, ps->lineno, "key '%s': unknown key in [%s] (it belongs in [%s])", name, shown,
 			     keys[i].section);
 			return;
 		}
@@ -818,27 +842,29 @@ static void report_unknown_key(struct parse *ps, const char *section, const char
 		}
 	}
 	if (best != NULL)
-		perr(ps, ps->lineno, "key '%s': unknown key in [%s] (did you mean '%s'?)", name, section, best);
+		perr(ps, ps->lineno, "key '%s': unknown key in [%s] (did you mean '%s'?)", name, shown, best);
 	else
-		perr(ps, ps->lineno, "key '%s': unknown key in [%s]", name, section);
+		perr(ps, ps->lineno, "key '%s': unknown key in [%s]", name, shown);
 }
 
-static void set_key(struct parse *ps, const char *section, const char *name, const char *value)
+/* Set key `name` of the table's `section` (written [shown] in the file) in base, a struct config
+ * or a [user.NAME] section's struct config_user; key_line and key_bad are that section's. */
+static void set_key(struct parse *ps, const char *section, const char *shown, void *base, int *key_line,
+		    bool *key_bad, const char *name, const char *value)
 {
 	char err[CONFIG_MAX_LINE + 200];
 	int i = find_key(section, name);
 	if (i < 0) {
-		report_unknown_key(ps, section, name);
+		report_unknown_key(ps, section, shown, name);
 		return;
 	}
-	if (ps->key_line[i] != 0) {
-		perr(ps, ps->lineno, "key '%s': set twice in [%s] (first on line %d)", name, section,
-		     ps->key_line[i]);
+	if (key_line[i] != 0) {
+		perr(ps, ps->lineno, "key '%s': set twice in [%s] (first on line %d)", name, shown, key_line[i]);
 		return;
 	}
-	ps->key_line[i] = ps->lineno;
-	if (!parse_value(&keys[i], value, ps->c, err, sizeof(err))) {
-		ps->key_bad[i] = true;
+	key_line[i] = ps->lineno;
+	if (!parse_value(&keys[i], value, base, err, sizeof(err))) {
+		key_bad[i] = true;
 		perr(ps, ps->lineno, "key '%s': %s", name, err);
 	}
 }
@@ -907,7 +933,6 @@ static void add_user(struct parse *ps, const char *name, const char *value)
 static int handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse *ps = user;
-	(void)section;
 	switch (ps->section) {
 	case SEC_NONE:
 		perr(ps, ps->lineno, "key '%s': outside of any section (start with [mypoold], [backend] or [users])",
@@ -918,9 +943,15 @@ static int handler(void *user, const char *section, const char *name, const char
 	case SEC_USERS:
 		add_user(ps, name, value);
 		break;
+	case SEC_USER: {
+		struct user_section *us = &ps->usecs[ps->n_usecs - 1];
+		bool bad[N_KEYS] = { false }; /* check_whole only needs to know what is set */
+		set_key(ps, USER_SECTION, section, &us->u, us->key_line, bad, name, value);
+		break;
+	}
 	case SEC_MYPOOLD:
 	case SEC_BACKEND:
-		set_key(ps, section_names[ps->section], name, value);
+		set_key(ps, section_names[ps->section], section, ps->c, ps->key_line, ps->key_bad, name, value);
 		break;
 	}
 	return 1; /* errors are counted by us; inih's return value is for its own syntax errors */
@@ -936,6 +967,39 @@ static char *find_chars_or_comment(char *s, const char *chars)
 		s++;
 	}
 	return s;
+}
+
+/* The header [user.NAME]: a new section for the [users] entry NAME (matched in check_whole). */
+static void user_section(struct parse *ps, const char *name)
+{
+	size_t len = strlen(name);
+	if (len == 0 || len > CONFIG_MAX_USER_NAME) {
+		perr(ps, ps->lineno, "section [%s%s]: a user name of 1 to %d bytes must follow '%s'", USER_PREFIX,
+		     name, CONFIG_MAX_USER_NAME, USER_PREFIX);
+		return;
+	}
+	for (size_t i = 0; i < ps->n_usecs; i++) {
+		if (strcmp(ps->usecs[i].name, name) == 0) {
+			perr(ps, ps->lineno, "section [%s%s] is already on line %d", USER_PREFIX, name,
+			     ps->usecs[i].line);
+			return;
+		}
+	}
+	struct user_section *n = realloc(ps->usecs, (ps->n_usecs + 1) * sizeof(*n));
+	if (n == NULL) {
+		perr(ps, ps->lineno, "out of memory");
+		return;
+	}
+	ps->usecs = n;
+	struct user_section *us = memset(&n[ps->n_usecs], 0, sizeof(*us));
+	us->name = strdup(name);
+	if (us->name == NULL) {
+		perr(ps, ps->lineno, "out of memory");
+		return;
+	}
+	us->line = ps->lineno;
+	ps->n_usecs++;
+	ps->section = SEC_USER;
 }
 
 static void section_header(struct parse *ps, char *line)
@@ -964,13 +1028,17 @@ static void section_header(struct parse *ps, char *line)
 		}
 	}
 	ps->section = SEC_BAD;
+	if (strncmp(name, USER_PREFIX, strlen(USER_PREFIX)) == 0) {
+		user_section(ps, name + strlen(USER_PREFIX));
+		return;
+	}
 	for (int s = SEC_MYPOOLD; s <= SEC_USERS; s++) {
 		if (close_enough(name, section_names[s])) {
 			perr(ps, ps->lineno, "unknown section [%s] (did you mean [%s]?)", name, section_names[s]);
 			return;
 		}
 	}
-	perr(ps, ps->lineno, "unknown section [%s] (expected [mypoold], [backend] or [users])", name);
+	perr(ps, ps->lineno, "unknown section [%s] (expected [mypoold], [backend], [users] or [user.NAME])", name);
 }
 
 /* fgets-style reader for ini_parse_stream: returns exactly one line of the text per call. */
@@ -1027,6 +1095,61 @@ static char *reader(char *str, int num, void *stream)
 	return str;
 }
 
+static char *str_take(char **p)
+{
+	char *v = *p;
+	*p = NULL;
+	return v;
+}
+
+/* Give the [users] entry of a [user.NAME] section its server account. */
+static void apply_user_section(struct parse *ps, struct user_section *us)
+{
+	struct config *c = ps->c;
+	struct config_user *u = NULL;
+	for (size_t i = 0; i < c->n_users && u == NULL; i++)
+		if (strcmp(c->users[i].name, us->name) == 0)
+			u = &c->users[i];
+	if (u == NULL) {
+		perr(ps, us->line, "section [%s%s]: there is no user '%s' in [users]", USER_PREFIX, us->name,
+		     us->name);
+		return;
+	}
+	const char *acct = us->u.backend_user;
+	if (acct == NULL) {
+		if (us->key_line[find_key(USER_SECTION, "backend_user")] == 0) /* else it was reported */
+			perr(ps, us->line, "section [%s%s]: key 'backend_user' is required", USER_PREFIX, us->name);
+		return;
+	}
+	if (us->u.backend_password == NULL && (us->u.backend_password = strdup("")) == NULL) {
+		perr(ps, us->line, "out of memory");
+		return;
+	}
+	/* mypool tells server accounts apart by their name: one name, one password. */
+	const char *pw = us->u.backend_password, *other = NULL;
+	if (c->backend_user != NULL && strcmp(c->backend_user, acct) == 0 && strcmp(c->backend_password, pw) != 0)
+		other = "[backend]";
+	for (size_t i = 0; i < c->n_users && other == NULL; i++)
+		if (c->users[i].backend_user != NULL && strcmp(c->users[i].backend_user, acct) == 0 &&
+		    strcmp(c->users[i].backend_password, pw) != 0)
+			other = c->users[i].name;
+	if (other != NULL) {
+		perr(ps, us->line, "section [%s%s]: account '%s' has another backend_password in %s%s%s", USER_PREFIX,
+		     us->name, acct, other[0] == '[' ? "" : "[" USER_PREFIX, other, other[0] == '[' ? "" : "]");
+		return;
+	}
+	u->backend_user = str_take(&us->u.backend_user);
+	u->backend_password = str_take(&us->u.backend_password);
+}
+
+static void free_secret(char *s)
+{
+	if (s != NULL) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
 static void check_whole(struct parse *ps)
 {
 	struct config *c = ps->c;
@@ -1047,6 +1170,8 @@ static void check_whole(struct parse *ps)
 		     c->pool_size, c->min_idle);
 	if (c->n_users == 0)
 		perr(ps, 0, "[users]: at least one user is required");
+	for (size_t i = 0; i < ps->n_usecs; i++)
+		apply_user_section(ps, &ps->usecs[i]);
 	if (c->group != NULL && c->user == NULL && !ps->key_bad[find_key("mypoold", "user")])
 		perr(ps, ps->key_line[find_key("mypoold", "group")],
 		     "key 'group': only used with 'user' (set user too, or remove group)");
@@ -1070,7 +1195,7 @@ static struct config *config_new(const char *name)
 		return NULL;
 	}
 	for (size_t i = 0; i < N_KEYS; i++) {
-		if (keys[i].def == NULL)
+		if (keys[i].def == NULL || keys[i].per_user)
 			continue;
 		if (!parse_value(&keys[i], keys[i].def, c, err, sizeof(err))) {
 			/* A bug in the table; the unit test loads the defaults. */
@@ -1115,6 +1240,12 @@ static int parse_text(const char *text, size_t len, const char *name, FILE *errs
 	else
 		config_free(ps->c);
 	free(ps->user_line);
+	for (size_t i = 0; i < ps->n_usecs; i++) {
+		free(ps->usecs[i].name);
+		free_secret(ps->usecs[i].u.backend_user);
+		free_secret(ps->usecs[i].u.backend_password);
+	}
+	free(ps->usecs);
 	free(ps);
 	return n;
 }
@@ -1176,17 +1307,14 @@ void config_free(struct config *c)
 {
 	if (c == NULL)
 		return;
-	for (size_t i = 0; i < N_KEYS; i++) {
-		if (key_is_string(&keys[i])) {
-			char **fp = field_ptr(c, &keys[i]);
-			if (*fp != NULL) {
-				explicit_bzero(*fp, strlen(*fp));
-				free(*fp);
-			}
-		}
-	}
-	for (size_t i = 0; i < c->n_users; i++)
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (key_is_string(&keys[i]) && !keys[i].per_user)
+			free_secret(*(char **)field_ptr(c, &keys[i]));
+	for (size_t i = 0; i < c->n_users; i++) {
 		free(c->users[i].name);
+		free_secret(c->users[i].backend_user);
+		free_secret(c->users[i].backend_password);
+	}
 	if (c->users != NULL)
 		explicit_bzero(c->users, c->n_users * sizeof(*c->users));
 	free(c->users);
@@ -1202,7 +1330,7 @@ int config_keep_fixed(struct config *next, const struct config *cur, char *chang
 		changed[0] = '\0';
 	for (size_t i = 0; i < N_KEYS; i++) {
 		const struct key_def *k = &keys[i];
-		if (k->reloadable)
+		if (k->reloadable || k->per_user)
 			continue;
 		void *np = field_ptr(next, k);
 		const void *cp = (const char *)cur + k->offset;
@@ -1241,7 +1369,7 @@ int config_keep_fixed(struct config *next, const struct config *cur, char *chang
 int config_value(const struct config *c, const char *section, const char *name, char *buf, size_t len)
 {
 	int i = find_key(section, name);
-	if (i < 0 || len == 0)
+	if (i < 0 || len == 0 || keys[i].per_user)
 		return -1;
 	const struct key_def *k = &keys[i];
 	const void *fp = (const char *)c + k->offset;
@@ -1283,6 +1411,42 @@ const struct config_user *config_find_user(const struct config *c, const char *n
 			return u;
 	}
 	return NULL;
+}
+
+void config_user_account(const struct config *c, const struct config_user *u, const char **user,
+			 const char **password)
+{
+	*user = u->backend_user != NULL ? u->backend_user : c->backend_user;
+	*password = u->backend_user != NULL ? u->backend_password : c->backend_password;
+}
+
+const char *config_account_password(const struct config *c, const char *user)
+{
+	if (strcmp(c->backend_user, user) == 0)
+		return c->backend_password;
+	for (size_t i = 0; i < c->n_users; i++)
+		if (c->users[i].backend_user != NULL && strcmp(c->users[i].backend_user, user) == 0)
+			return c->users[i].backend_password;
+	return NULL;
+}
+
+static bool str_differs(const char *a, const char *b)
+{
+	return (a == NULL) != (b == NULL) || (a != NULL && strcmp(a, b) != 0);
+}
+
+bool config_accounts_changed(const struct config *old, const struct config *next)
+{
+	if (str_differs(old->backend_socket, next->backend_socket) ||
+	    str_differs(old->backend_host, next->backend_host) || old->backend_port != next->backend_port ||
+	    str_differs(old->backend_password, config_account_password(next, old->backend_user)))
+		return true;
+	for (size_t i = 0; i < old->n_users; i++) {
+		const struct config_user *u = &old->users[i];
+		if (u->backend_user != NULL && str_differs(u->backend_password, config_account_password(next, u->backend_user)))
+			return true;
+	}
+	return false;
 }
 
 /* ---------------------------------------------------------------------------------------------

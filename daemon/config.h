@@ -27,6 +27,10 @@ struct config_user {
 	 * passwords given in the file (has_sha2 false for "*HEX" entries and empty passwords). */
 	uint8_t sha2_stage2[32];
 	bool has_sha2;
+	/* From its [user.NAME] section: the server account its statements run as, and that
+	 * account's password (never NULL when backend_user is set); NULL = the [backend] account. */
+	char *backend_user;
+	char *backend_password;
 };
 
 struct config {
@@ -96,6 +100,16 @@ int config_keep_fixed(struct config *next, const struct config *cur, char *chang
 
 const struct config_user *config_find_user(const struct config *c, const char *name, size_t name_len);
 
+/* The server account (user name and password) that user u's statements run as: its own
+ * [user.NAME] account, or the [backend] one. */
+void config_user_account(const struct config *c, const struct config_user *u, const char **user,
+			 const char **password);
+/* The password of server account `user` in c, or NULL if no user runs as that account. */
+const char *config_account_password(const struct config *c, const char *user);
+/* Whether a server connection logged in as some account under `old` may no longer be used under
+ * `next`: the server address changed, or an account of `old` is gone or has another password. */
+bool config_accounts_changed(const struct config *old, const struct config *next);
+
 /* The table, for docs and for the test that compares it with conf/mypoold.ini. */
 struct config_key_info {
 	const char *section;
@@ -108,7 +122,8 @@ struct config_key_info {
 	const char *range; /* allowed values as documented, e.g. "1..10000", "1ms..1h", "32K..8M",
 			    * "session|transaction", "at most 60 bytes"; NULL if nothing to say */
 };
-/* Returns the number of keys and sets *keys to the static table. [users] entries are not keys. */
+/* Returns the number of keys and sets *keys to the static table. [users] entries are not keys;
+ * the keys of the [user.NAME] sections have the section "user.NAME". */
 size_t config_keys(const struct config_key_info **keys);
 
 #endif

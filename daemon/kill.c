@@ -2,8 +2,8 @@
  *
  * A client knows two kinds of ids: its session id (the handshake's connection id) and, while
  * it is pinned, its backend's server id (CONNECTION_ID(), SHOW PROCESSLIST). Relayed as they
- * are, a KILL would hit whatever client uses that server connection now, and every backend
- * runs as the same service account. So mypool finds the session itself: by session id or by
+ * are, a KILL would hit whatever client uses that server connection now, and the backends
+ * of many users run as one account. So mypool finds the session itself: by session id or by
  * the server id of the backend it holds, among the sessions of the same user only (another
  * user's id is "unknown", as on the server). Both kinds of ids count from 1; where one number
  * is both, the session id wins. KILL QUERY interrupts the statement that session

@@ -20,8 +20,26 @@
 #define SCHEMA_TTL_MS 60000
 
 struct schema_seen {
+	const struct pool_account *acct; /* databases are seen per account: privileges differ */
 	char name[65];
 	uint64_t at_ms;
+};
+
+/* A server account the pool logs in as. A failed login puts only its own account in backoff: a
+ * refused password must not fail the clients of other accounts (when the server itself is
+ * down, each account finds out at its next try). Never freed before the pool. */
+struct pool_account {
+	struct pool_account *next;
+	char name[81];
+	uint64_t down_until_ms;  /* fail fast until then */
+	unsigned backoff_ms;
+	char down_reason[256];
+};
+
+/* What makes backends interchangeable. */
+struct kind {
+	struct pool_account *acct;
+	bool found_rows;
 };
 
 enum waiter_state {
@@ -43,9 +61,7 @@ struct pool {
 	struct pool_waiter *wait_head, *wait_tail;
 	unsigned n_waiting;
 	bool shutting_down;
-	uint64_t down_until_ms;     /* fail fast until then */
-	unsigned backoff_ms;
-	char down_reason[256];
+	struct pool_account *accounts;
 	uint64_t connects, connect_failures, resets, closes, timeouts;
 	uint64_t waits, wait_ms_total;
 	struct schema_seen schemas[SCHEMA_CACHE];
@@ -72,22 +88,56 @@ static const struct config *pool_cfg(struct pool *p)
 	return __atomic_load_n(&p->cfg, __ATOMIC_ACQUIRE);
 }
 
-static bool str_differs(const char *a, const char *b)
+/* Locked: the account named `name`, added if new; NULL if out of memory. */
+static struct pool_account *account_get(struct pool *p, const char *name)
 {
-	return (a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0);
+	struct pool_account *a;
+	for (a = p->accounts; a; a = a->next)
+		if (strcmp(a->name, name) == 0)
+			return a;
+	a = calloc(1, sizeof(*a));
+	if (a) {
+		snprintf(a->name, sizeof(a->name), "%s", name);
+		a->next = p->accounts;
+		p->accounts = a;
+	}
+	return a;
+}
+
+/* Locked: the kind of backend a client of `user` (a [users] entry) needs, under the current
+ * config. On failure (the user was removed by a reload) writes why into err. */
+static bool kind_of(struct pool *p, const char *user, bool found_rows, struct kind *k, char *err, size_t errlen)
+{
+	const struct config *cfg = pool_cfg(p);
+	const struct config_user *u = config_find_user(cfg, user, strlen(user));
+	const char *name, *password;
+	if (!u) {
+		snprintf(err, errlen, "user '%s' is no longer in the configuration", user);
+		return false;
+	}
+	config_user_account(cfg, u, &name, &password);
+	k->acct = account_get(p, name);
+	k->found_rows = found_rows;
+	if (!k->acct)
+		snprintf(err, errlen, "out of memory");
+	return k->acct != NULL;
+}
+
+static bool kind_is(const struct backend *b, const struct kind *k)
+{
+	return b->acct == k->acct && b->found_rows == k->found_rows;
 }
 
 void pool_set_config(struct pool *p, const struct config *cfg)
 {
 	pthread_mutex_lock(&p->lock);
 	const struct config *old = p->cfg;
-	if (str_differs(old->backend_socket, cfg->backend_socket) || str_differs(old->backend_host, cfg->backend_host) ||
-	    old->backend_port != cfg->backend_port || str_differs(old->backend_user, cfg->backend_user) ||
-	    str_differs(old->backend_password, cfg->backend_password)) {
-		/* A new generation: connections to the old server or account are closed as they
-		 * come back (idle ones by the next upkeep). */
+	if (config_accounts_changed(old, cfg)) {
+		/* A new generation: connections to the old server or with a changed account are
+		 * closed as they come back (idle ones by the next upkeep). */
 		p->gen++;
-		p->down_until_ms = 0;
+		for (struct pool_account *a = p->accounts; a; a = a->next)
+			a->down_until_ms = 0;
 		log_info("backend changed: new connections go to the new one, old ones drain");
 	}
 	__atomic_store_n(&p->cfg, cfg, __ATOMIC_RELEASE);
@@ -118,13 +168,18 @@ static struct pool_waiter *queue_pop(struct pool *p)
 	return w;
 }
 
-/* Locked: fail every waiter (backend down or shutdown). */
-static void fail_waiters(struct pool *p)
+/* Locked: fail the waiters of account a (it is down), or all of them (a NULL: shutdown). */
+static void fail_waiters(struct pool *p, const struct pool_account *a)
 {
-	struct pool_waiter *w;
-	while ((w = queue_pop(p))) {
-		w->state = W_FAILED;
-		p->wake(w);
+	struct pool_waiter *w = p->wait_head;
+	while (w) {
+		struct pool_waiter *next = w->next;
+		if (!a || w->acct == a) {
+			queue_remove(p, w);
+			w->state = W_FAILED;
+			p->wake(w);
+		}
+		w = next;
 	}
 }
 
@@ -150,46 +205,58 @@ static void close_backend(struct pool *p, struct backend *b)
 	pthread_mutex_unlock(&p->lock);
 }
 
-/* Open a backend in a slot already counted in n_total/n_connecting. */
-static struct backend *connect_in_slot(struct pool *p, bool found_rows, enum pool_error *perr, char *err, size_t errlen)
+/* Open a backend of kind k in a slot already counted in n_total/n_connecting. */
+static struct backend *connect_in_slot(struct pool *p, const struct kind *k, enum pool_error *perr, char *err,
+				       size_t errlen)
 {
 	const struct config *cfg = pool_cfg(p);
+	struct pool_account *a = k->acct;
 	pthread_mutex_lock(&p->lock);
 	unsigned gen = p->gen;
 	pthread_mutex_unlock(&p->lock);
-	struct backend *b = backend_connect(cfg, found_rows, err, errlen);
+	/* The account's password under the config that is in effect now. */
+	const char *password = config_account_password(cfg, a->name);
+	struct backend *b = NULL;
+	if (password)
+		b = backend_connect(cfg, a->name, password, k->found_rows, err, errlen);
+	else
+		snprintf(err, errlen, "no user runs as account '%s' any more", a->name);
 	pthread_mutex_lock(&p->lock);
 	if (b) {
 		b->gen = gen;
+		b->acct = a;
 		__atomic_store_n(&p->server_charset, b->server_charset, __ATOMIC_RELAXED);
 	}
 	p->n_connecting--;
+	unsigned backoff = 0;
 	if (b) {
 		p->connects++;
-		p->down_until_ms = 0;
-		p->backoff_ms = 0;
+		a->down_until_ms = 0;
+		a->backoff_ms = 0;
 	} else {
 		p->n_total--;
 		p->connect_failures++;
-		p->backoff_ms = p->backoff_ms ? p->backoff_ms * 2 : BACKOFF_MIN_MS;
-		if (p->backoff_ms > BACKOFF_MAX_MS)
-			p->backoff_ms = BACKOFF_MAX_MS;
-		p->down_until_ms = mono_ms() + p->backoff_ms;
-		snprintf(p->down_reason, sizeof(p->down_reason), "%s", err);
-		fail_waiters(p);
+		a->backoff_ms = a->backoff_ms ? a->backoff_ms * 2 : BACKOFF_MIN_MS;
+		if (a->backoff_ms > BACKOFF_MAX_MS)
+			a->backoff_ms = BACKOFF_MAX_MS;
+		backoff = a->backoff_ms;
+		a->down_until_ms = mono_ms() + a->backoff_ms;
+		snprintf(a->down_reason, sizeof(a->down_reason), "%s", err);
+		fail_waiters(p, a);
+		slot_freed(p); /* to a waiter of another account, if any */
 		*perr = POOL_UNAVAILABLE;
 	}
 	pthread_mutex_unlock(&p->lock);
 	if (!b)
-		log_warn("backend connect failed: %s (retry in %u ms)", err, p->backoff_ms);
+		log_warn("backend connect as '%s' failed: %s (retry in %u ms)", a->name, err, backoff);
 	return b;
 }
 
-/* Locked: take the warmest idle backend with this flavour, if any. */
-static struct backend *take_idle(struct pool *p, bool found_rows, bool any)
+/* Locked: take the warmest idle backend of kind k (or of any kind), if any. */
+static struct backend *take_idle(struct pool *p, const struct kind *k, bool any)
 {
 	for (struct backend **pp = &p->idle; *pp; pp = &(*pp)->next) {
-		if ((*pp)->found_rows == found_rows || any) {
+		if (any || kind_is(*pp, k)) {
 			struct backend *b = *pp;
 			*pp = b->next;
 			b->next = NULL;
@@ -200,8 +267,8 @@ static struct backend *take_idle(struct pool *p, bool found_rows, bool any)
 	return NULL;
 }
 
-struct backend *pool_checkout(struct pool *p, bool found_rows, void *thread, enum pool_error *perr,
-			      char *err, size_t errlen)
+struct backend *pool_checkout(struct pool *p, const char *user, bool found_rows, void *thread,
+			      enum pool_error *perr, char *err, size_t errlen)
 {
 	*perr = POOL_OK;
 	for (;;) {
@@ -212,7 +279,13 @@ struct backend *pool_checkout(struct pool *p, bool found_rows, void *thread, enu
 			snprintf(err, errlen, "shutting down");
 			return NULL;
 		}
-		struct backend *b = take_idle(p, found_rows, false);
+		struct kind k;
+		if (!kind_of(p, user, found_rows, &k, err, errlen)) {
+			pthread_mutex_unlock(&p->lock);
+			*perr = POOL_UNAVAILABLE;
+			return NULL;
+		}
+		struct backend *b = take_idle(p, &k, false);
 		if (b) {
 			pthread_mutex_unlock(&p->lock);
 			if (backend_alive(b, IDLE_CHECK_MS))
@@ -221,8 +294,8 @@ struct backend *pool_checkout(struct pool *p, bool found_rows, void *thread, enu
 			close_backend(p, b);
 			continue;
 		}
-		if (p->down_until_ms && mono_ms() < p->down_until_ms) {
-			snprintf(err, errlen, "%s", p->down_reason);
+		if (k.acct->down_until_ms && mono_ms() < k.acct->down_until_ms) {
+			snprintf(err, errlen, "%s", k.acct->down_reason);
 			pthread_mutex_unlock(&p->lock);
 			*perr = POOL_UNAVAILABLE;
 			return NULL;
@@ -231,10 +304,10 @@ struct backend *pool_checkout(struct pool *p, bool found_rows, void *thread, enu
 			p->n_total++;
 			p->n_connecting++;
 			pthread_mutex_unlock(&p->lock);
-			return connect_in_slot(p, found_rows, perr, err, errlen);
+			return connect_in_slot(p, &k, perr, err, errlen);
 		}
-		/* Full: an idle backend of the other flavour makes room for ours. */
-		b = take_idle(p, found_rows, true);
+		/* Full: an idle backend of another kind makes room for ours. */
+		b = take_idle(p, &k, true);
 		if (b) {
 			p->n_connecting++;
 			pthread_mutex_unlock(&p->lock);
@@ -242,11 +315,11 @@ struct backend *pool_checkout(struct pool *p, bool found_rows, void *thread, enu
 			pthread_mutex_lock(&p->lock);
 			p->closes++;
 			pthread_mutex_unlock(&p->lock);
-			return connect_in_slot(p, found_rows, perr, err, errlen);
+			return connect_in_slot(p, &k, perr, err, errlen);
 		}
 
 		struct pool_waiter w = {
-			.co = coro_current(), .thread = thread, .found_rows = found_rows,
+			.co = coro_current(), .thread = thread, .acct = k.acct, .found_rows = found_rows,
 			.state = W_QUEUED, .since_ms = mono_ms(),
 		};
 		if (p->wait_tail)
@@ -286,11 +359,11 @@ struct backend *pool_checkout(struct pool *p, bool found_rows, void *thread, enu
 			close_backend(p, w.granted);
 			continue;
 		case W_SLOT:
-			return connect_in_slot(p, found_rows, perr, err, errlen);
+			return connect_in_slot(p, &k, perr, err, errlen);
 		case W_FAILED:
 			pthread_mutex_lock(&p->lock);
 			*perr = p->shutting_down ? POOL_SHUTDOWN : POOL_UNAVAILABLE;
-			snprintf(err, errlen, "%s", p->shutting_down ? "shutting down" : p->down_reason);
+			snprintf(err, errlen, "%s", p->shutting_down ? "shutting down" : k.acct->down_reason);
 			pthread_mutex_unlock(&p->lock);
 			return NULL;
 		default:
@@ -325,7 +398,7 @@ void pool_release(struct pool *p, struct backend *b)
 	b->idle_since_ms = now;
 	pthread_mutex_lock(&p->lock);
 	struct pool_waiter *w = p->shutting_down ? NULL : p->wait_head;
-	if (w && w->found_rows == b->found_rows) {
+	if (w && w->acct == b->acct && w->found_rows == b->found_rows) {
 		queue_remove(p, w);
 		w->state = W_BACKEND;
 		w->granted = b;
@@ -334,7 +407,7 @@ void pool_release(struct pool *p, struct backend *b)
 		return;
 	}
 	if (w) {
-		/* The first waiter needs the other flavour: replace this one. */
+		/* The first waiter needs another kind: replace this one. */
 		pthread_mutex_unlock(&p->lock);
 		close_backend(p, b);
 		return;
@@ -374,12 +447,15 @@ void pool_maintain(struct pool *p)
 		log_debug("closing idle backend %u", victim->server_id);
 		close_backend(p, victim);
 	}
+	/* min_idle backends, and the retries of a down server, are of the [backend] account. */
 	for (;;) {
 		pthread_mutex_lock(&p->lock);
-		bool want = !p->shutting_down && p->n_idle < cfg->min_idle && p->n_total < cfg->pool_size &&
-			    (!p->down_until_ms || mono_ms() >= p->down_until_ms);
+		struct kind k = { account_get(p, cfg->backend_user), false };
+		uint64_t down_until = k.acct ? k.acct->down_until_ms : 0;
+		bool want = k.acct && !p->shutting_down && p->n_idle < cfg->min_idle && p->n_total < cfg->pool_size &&
+			    (!down_until || mono_ms() >= down_until);
 		/* A down backend is retried even without min_idle, so it recovers by itself. */
-		bool retry = !want && !p->shutting_down && p->down_until_ms && mono_ms() >= p->down_until_ms &&
+		bool retry = k.acct && !want && !p->shutting_down && down_until && mono_ms() >= down_until &&
 			     p->n_total < cfg->pool_size;
 		if (want || retry) {
 			p->n_total++;
@@ -390,7 +466,7 @@ void pool_maintain(struct pool *p)
 			break;
 		enum pool_error e;
 		char err[256];
-		struct backend *b = connect_in_slot(p, false, &e, err, sizeof(err));
+		struct backend *b = connect_in_slot(p, &k, &e, err, sizeof(err));
 		if (!b)
 			break;
 		if (retry)
@@ -405,7 +481,7 @@ void pool_shutdown(struct pool *p)
 {
 	pthread_mutex_lock(&p->lock);
 	p->shutting_down = true;
-	fail_waiters(p);
+	fail_waiters(p, NULL);
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -422,6 +498,11 @@ void pool_destroy(struct pool *p)
 		struct backend *next = b->next;
 		backend_close(b);
 		b = next;
+	}
+	while (p->accounts) {
+		struct pool_account *a = p->accounts;
+		p->accounts = a->next;
+		free(a);
 	}
 	pthread_mutex_destroy(&p->lock);
 	free(p);
@@ -449,35 +530,48 @@ void pool_get_stats(struct pool *p, struct pool_stats *st)
 	pthread_mutex_unlock(&p->lock);
 }
 
-bool pool_schema_known(struct pool *p, const char *db)
+/* Locked: the account a client of `user` runs as, NULL if none (removed, out of memory). */
+static const struct pool_account *account_of(struct pool *p, const char *user)
+{
+	struct kind k;
+	char err[128];
+	return kind_of(p, user, false, &k, err, sizeof(err)) ? k.acct : NULL;
+}
+
+bool pool_schema_known(struct pool *p, const char *user, const char *db)
 {
 	uint64_t now = mono_ms();
 	bool known = false;
 	pthread_mutex_lock(&p->lock);
-	for (int i = 0; i < SCHEMA_CACHE && !known; i++)
-		known = p->schemas[i].at_ms && now - p->schemas[i].at_ms < SCHEMA_TTL_MS &&
+	const struct pool_account *a = account_of(p, user);
+	for (int i = 0; i < SCHEMA_CACHE && !known && a; i++)
+		known = p->schemas[i].acct == a && now - p->schemas[i].at_ms < SCHEMA_TTL_MS &&
 			strcmp(p->schemas[i].name, db) == 0;
 	pthread_mutex_unlock(&p->lock);
 	return known;
 }
 
-void pool_schema_seen(struct pool *p, const char *db)
+void pool_schema_seen(struct pool *p, const char *user, const char *db)
 {
 	if (strlen(db) >= sizeof(p->schemas[0].name))
 		return;
 	uint64_t now = mono_ms();
 	pthread_mutex_lock(&p->lock);
+	const struct pool_account *a = account_of(p, user);
 	int slot = 0;
-	for (int i = 0; i < SCHEMA_CACHE; i++) {
-		if (strcmp(p->schemas[i].name, db) == 0) {
+	for (int i = 0; i < SCHEMA_CACHE && a; i++) {
+		if (p->schemas[i].acct == a && strcmp(p->schemas[i].name, db) == 0) {
 			slot = i;
 			break;
 		}
 		if (p->schemas[i].at_ms < p->schemas[slot].at_ms)
 			slot = i; /* the oldest entry makes room */
 	}
-	snprintf(p->schemas[slot].name, sizeof(p->schemas[slot].name), "%s", db);
-	p->schemas[slot].at_ms = now;
+	if (a) {
+		p->schemas[slot].acct = a;
+		snprintf(p->schemas[slot].name, sizeof(p->schemas[slot].name), "%s", db);
+		p->schemas[slot].at_ms = now;
+	}
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -497,7 +591,8 @@ unsigned pool_server_charset(struct pool *p)
 void pool_warm(struct pool *p)
 {
 	pthread_mutex_lock(&p->lock);
-	bool want = !p->shutting_down && p->n_total == 0 && pool_cfg(p)->pool_size > 0;
+	struct kind k = { account_get(p, pool_cfg(p)->backend_user), false };
+	bool want = k.acct && !p->shutting_down && p->n_total == 0 && pool_cfg(p)->pool_size > 0;
 	if (want) {
 		p->n_total++;
 		p->n_connecting++;
@@ -507,7 +602,7 @@ void pool_warm(struct pool *p)
 		return;
 	enum pool_error e;
 	char err[256];
-	struct backend *b = connect_in_slot(p, false, &e, err, sizeof(err));
+	struct backend *b = connect_in_slot(p, &k, &e, err, sizeof(err));
 	if (b)
 		pool_release(p, b);
 }

@@ -4,8 +4,11 @@
  * LIFO stack (the warmest first); clients that find none and no free slot wait in a FIFO queue
  * up to pool_wait_timeout. A released backend goes straight to the first waiter, whose thread
  * is woken by a message (pool_wake_fn). The pool never has more than pool_size connections,
- * counting those being opened. After a failed connect the backend counts as down for a backoff
- * period: checkouts then fail at once with the reason instead of hanging. */
+ * counting those being opened. Backends are of a kind: the server account they are logged in
+ * as (the [backend] one, or a user's own from [user.NAME]) and CLIENT_FOUND_ROWS; a client only
+ * gets its own kind, and when the pool is full an idle backend of another kind is closed to make
+ * room. After a failed connect the account counts as down for a backoff period: its checkouts
+ * then fail at once with the reason instead of hanging. */
 #ifndef MYPOOL_POOL_H
 #define MYPOOL_POOL_H
 
@@ -23,6 +26,7 @@ struct pool_waiter {
 	struct pool_waiter *next;
 	struct coro *co;
 	void *thread;            /* owner thread, passed to the wake function */
+	const struct pool_account *acct; /* the kind of backend it waits for */
 	bool found_rows;
 	int state;               /* see pool.c */
 	struct backend *granted; /* set when a backend is handed over */
@@ -51,10 +55,12 @@ struct pool *pool_create(const struct config *cfg, pool_wake_fn wake);
 void pool_destroy(struct pool *p);
 void pool_set_config(struct pool *p, const struct config *cfg);
 
-/* Get a backend (suspends while connecting or waiting). On failure returns NULL, sets *perr
- * and writes the reason into err. `thread` identifies the caller for the wake-up. */
-struct backend *pool_checkout(struct pool *p, bool found_rows, void *thread, enum pool_error *perr,
-			      char *err, size_t errlen);
+/* Get a backend for a client of `user` (its [users] entry), logged in as the server account
+ * the current config gives that user, with or without CLIENT_FOUND_ROWS (suspends while
+ * connecting or waiting). On failure returns NULL, sets *perr and writes the reason into err.
+ * `thread` identifies the caller for the wake-up. */
+struct backend *pool_checkout(struct pool *p, const char *user, bool found_rows, void *thread,
+			      enum pool_error *perr, char *err, size_t errlen);
 /* Return a backend: broken ones are closed, dirty ones reset first (suspends). */
 void pool_release(struct pool *p, struct backend *b);
 /* Periodic upkeep from a maintenance coroutine: close idle backends past server_idle_timeout
@@ -69,10 +75,11 @@ void pool_warm(struct pool *p);
 /* Refuse new checkouts and fail all waiters with POOL_SHUTDOWN. */
 void pool_shutdown(struct pool *p);
 void pool_get_stats(struct pool *p, struct pool_stats *st);
-/* Databases recently seen to exist, so a login naming one need not wait for a backend to check
- * it (a database dropped meanwhile fails at the first statement instead). */
-bool pool_schema_known(struct pool *p, const char *db);
-void pool_schema_seen(struct pool *p, const char *db);
+/* Databases recently seen to exist for the account of `user`, so a login naming one need not
+ * wait for a backend to check it (a database dropped meanwhile fails at the first statement
+ * instead). */
+bool pool_schema_known(struct pool *p, const char *user, const char *db);
+void pool_schema_seen(struct pool *p, const char *user, const char *db);
 
 /* The collation id the server announces in its handshake (its character_set_server), learnt
  * from the first connection; 0 until then. mypool announces the same to its clients. */

@@ -362,7 +362,7 @@ int session_acquire(struct session *s, uint8_t seq)
 	enum pool_error pe;
 	char err[256];
 	s->phase = PH_WAITING;
-	s->be = pool_checkout(s->t->w->pool, s->caps & CAP_FOUND_ROWS, s->t, &pe, err, sizeof(err));
+	s->be = pool_checkout(s->t->w->pool, s->user, s->caps & CAP_FOUND_ROWS, s->t, &pe, err, sizeof(err));
 	s->be_fresh = true;
 	s->phase = PH_ACTIVE;
 	if (!s->be) {
@@ -775,11 +775,11 @@ static enum end_status auth_user(struct session *s, struct pkt *p, const uint8_t
 /* The database named at login or in COM_CHANGE_USER must exist, as the server would check. */
 static int check_schema(struct session *s, uint8_t seq)
 {
-	if (!s->schema || (transaction_pooling(s) && pool_schema_known(s->t->w->pool, s->schema)))
+	if (!s->schema || (transaction_pooling(s) && pool_schema_known(s->t->w->pool, s->user, s->schema)))
 		return 0;
 	if (session_acquire(s, seq) != 0)
 		return -1;
-	pool_schema_seen(s->t->w->pool, s->schema);
+	pool_schema_seen(s->t->w->pool, s->user, s->schema);
 	return 0;
 }
 

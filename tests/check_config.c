@@ -65,6 +65,8 @@ static void load_err(const char *text, const char *expected)
 
 /* A valid base config with one extra "key = value" in `section` on line 7. */
 #define BASE "[backend]\nsocket = /tmp/db.sock\nuser = u\n[users]\napp = pw\n"
+#define BASE_ACCOUNTS "[backend]\nsocket = /tmp/db.sock\nuser = svc\npassword = svcpw\n" \
+	"[users]\nrep = pw\n[user.rep]\nbackend_user = report_ro\nbackend_password = s3cret\n"
 static char *with_key(const char *section, const char *key, const char *value)
 {
 	char *s = NULL;
@@ -123,6 +125,12 @@ START_TEST(reference_file_loads)
 	ck_assert(app->has_password && app->has_sha2);
 	ck_assert(rep->has_password && !rep->has_sha2);
 	ck_assert_mem_eq(app->stage2, rep->stage2, 20);
+	/* [user.reporting] gives "reporting" its own server account. */
+	const char *user, *pw;
+	config_user_account(c, rep, &user, &pw);
+	ck_assert_str_eq(user, "report_ro");
+	config_user_account(c, app, &user, &pw);
+	ck_assert_str_eq(user, c->backend_user);
 	free(errs);
 	config_free(c);
 }
@@ -178,10 +186,12 @@ START_TEST(reference_file_matches_table)
 			ck_assert_uint_lt(n, sizeof(section));
 			memcpy(section, s + 1, n);
 			section[n] = '\0';
+			if (strncmp(section, "user.", 5) == 0)
+				snprintf(section, sizeof(section), "user.NAME"); /* the table's name for them */
 			continue;
 		}
-		if (strcmp(section, "mypoold") != 0 && strcmp(section, "backend") != 0)
-			continue;
+		if (strcmp(section, "users") == 0)
+			continue; /* user entries, not keys */
 		if (s[0] == ';' || s[0] == '#') {
 			commented = true;
 			s++;
@@ -706,7 +716,7 @@ START_TEST(unknown_section)
 	load_err(BASE "[mypool]\nthreads = 2\nlisten = x\n",
 	         "t.ini:6: unknown section [mypool] (did you mean [mypoold]?)\n");
 	load_err(BASE "[pgbouncer]\nthreads = 2\n",
-		 "t.ini:6: unknown section [pgbouncer] (expected [mypoold], [backend] or [users])\n");
+		 "t.ini:6: unknown section [pgbouncer] (expected [mypoold], [backend], [users] or [user.NAME])\n");
 	load_err(BASE "[mypoold\n", "t.ini:6: section header without ']'\n");
 }
 END_TEST
@@ -850,6 +860,71 @@ START_TEST(user_errors)
 	free(expected);
 	free(n80);
 	free(n81);
+}
+END_TEST
+
+/* [user.NAME]: a user's own server account. */
+START_TEST(user_accounts)
+{
+	struct config *c = load_ok("[user.rep]\nbackend_user = report_ro\nbackend_password = s3cret\n"
+				   "[backend]\nsocket = /tmp/db.sock\nuser = svc\npassword = svcpw\n"
+				   "[users]\napp = pw\nrep = pw2\nops = pw3\n"
+				   "[user.ops]\nbackend_user = svc\nbackend_password = svcpw\n"
+				   "[user.audit]\nbackend_user = report_ro\nbackend_password = s3cret\n"
+				   "[users]\naudit = pw4\n");
+	const char *user, *pw;
+	config_user_account(c, config_find_user(c, "app", 3), &user, &pw);
+	ck_assert_str_eq(user, "svc");
+	ck_assert_str_eq(pw, "svcpw");
+	config_user_account(c, config_find_user(c, "rep", 3), &user, &pw);
+	ck_assert_str_eq(user, "report_ro");
+	ck_assert_str_eq(pw, "s3cret");
+	config_user_account(c, config_find_user(c, "audit", 5), &user, &pw);
+	ck_assert_str_eq(user, "report_ro");
+	ck_assert_str_eq(config_account_password(c, "svc"), "svcpw");
+	ck_assert_str_eq(config_account_password(c, "report_ro"), "s3cret");
+	ck_assert_ptr_null(config_account_password(c, "nobody"));
+	char v[64];
+	ck_assert_int_eq(config_value(c, "user.NAME", "backend_user", v, sizeof(v)), -1);
+
+	/* What a reload may change without closing the server connections already open. */
+	struct config *same = load_ok(BASE_ACCOUNTS "[users]\nnew = pw\n[user.new]\nbackend_user = other\n");
+	struct config *moved = load_ok("[backend]\nsocket = /tmp/db.sock\nuser = svc\npassword = svcpw\n"
+				       "[users]\nrep = pw\n[user.rep]\nbackend_user = report_ro\n"
+				       "backend_password = changed\n");
+	ck_assert(!config_accounts_changed(c, same));
+	ck_assert(config_accounts_changed(c, moved)); /* report_ro's password changed */
+	ck_assert(config_accounts_changed(same, moved)); /* and 'other' is gone */
+	ck_assert(!config_accounts_changed(c, c));
+	config_free(same);
+	config_free(moved);
+	config_free(c);
+
+	c = load_ok(BASE "[user.app]\nbackend_user = nopw\n");
+	config_user_account(c, config_find_user(c, "app", 3), &user, &pw);
+	ck_assert_str_eq(user, "nopw");
+	ck_assert_str_eq(pw, "");
+	config_free(c);
+
+	load_err(BASE "[user.nobody]\nbackend_user = x\n",
+		 "t.ini:6: section [user.nobody]: there is no user 'nobody' in [users]\n");
+	load_err(BASE "[user.app]\nbackend_password = x\n",
+		 "t.ini:6: section [user.app]: key 'backend_user' is required\n");
+	load_err(BASE "[user.app]\nbackend_user = x\nbackend_user = y\n",
+		 "t.ini:8: key 'backend_user': set twice in [user.app] (first on line 7)\n");
+	load_err(BASE "[user.app]\nbackend_user = x\npool_size = 3\n",
+		 "t.ini:8: key 'pool_size': unknown key in [user.app] (it belongs in [backend])\n");
+	load_err(BASE "[user.app]\nbackend_usr = x\n",
+		 "t.ini:7: key 'backend_usr': unknown key in [user.app] (did you mean 'backend_user'?)\n"
+		 "t.ini:6: section [user.app]: key 'backend_user' is required\n");
+	load_err(BASE "[user.app]\nbackend_user = x\n[user.app]\n",
+		 "t.ini:8: section [user.app] is already on line 6\n");
+	load_err(BASE "[user.]\n", "t.ini:6: section [user.]: a user name of 1 to 80 bytes must follow 'user.'\n");
+	load_err(BASE "[user.app]\nbackend_user = u\nbackend_password = other\n",
+		 "t.ini:6: section [user.app]: account 'u' has another backend_password in [backend]\n");
+	load_err(BASE "x = pw\n[user.app]\nbackend_user = a\nbackend_password = 1\n"
+		 "[user.x]\nbackend_user = a\nbackend_password = 2\n",
+		 "t.ini:10: section [user.x]: account 'a' has another backend_password in [user.app]\n");
 }
 END_TEST
 
@@ -1183,6 +1258,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, key_without_value);
 	tcase_add_test(tc, users);
 	tcase_add_test(tc, user_errors);
+	tcase_add_test(tc, user_accounts);
 	tcase_add_test(tc, many_errors_one_run);
 	tcase_add_test(tc, syntax_variants);
 	suite_add_tcase(s, tc);
