@@ -30,14 +30,17 @@ uint64_t mono_ms(void)
 
 /* Wait for what Connector/C asked for and translate the outcome for X_cont. A wake (shutdown)
  * is passed on as a timeout, which makes Connector/C abandon the operation. */
-static int wait_mysql(MYSQL *m, int status)
+static int wait_mysql(struct backend *b, int status)
 {
+	MYSQL *m = b->mysql;
 	short ev = (status & MYSQL_WAIT_READ ? EV_READ : 0) | (status & MYSQL_WAIT_WRITE ? EV_WRITE : 0);
 	long timeout = -1;
 	if (status & MYSQL_WAIT_TIMEOUT)
 		timeout = (long)mysql_get_timeout_value_ms(m);
 	short fired = 0;
-	enum io_result r = io_wait(mysql_get_socket(m), ev, timeout, &fired);
+	/* Before the connection is up and while it closes, a one-shot wait on the socket. */
+	enum io_result r = b->io.fd >= 0 ? io_fd_wait(&b->io, ev, timeout, &fired)
+					 : io_wait(mysql_get_socket(m), ev, timeout, &fired);
 	switch (r) {
 	case IO_READY:
 		return (fired & EV_READ ? MYSQL_WAIT_READ : 0) | (fired & EV_WRITE ? MYSQL_WAIT_WRITE : 0);
@@ -86,6 +89,7 @@ struct backend *backend_connect(const struct config *cfg, const char *user, cons
 		return NULL;
 	}
 	b->mysql = m;
+	b->io.fd = -1;
 	b->found_rows = found_rows;
 	snprintf(b->account, sizeof(b->account), "%s", user);
 	unsigned timeout_s = (cfg->connect_timeout_ms + 999) / 1000;
@@ -105,7 +109,7 @@ struct backend *backend_connect(const struct config *cfg, const char *user, cons
 	int st = mysql_real_connect_start(&ret, m, cfg->backend_host, user, password,
 					  NULL, cfg->backend_port, cfg->backend_socket, flags);
 	while (st)
-		st = mysql_real_connect_cont(&ret, m, wait_mysql(m, st));
+		st = mysql_real_connect_cont(&ret, m, wait_mysql(b, st));
 	if (!ret) {
 		snprintf(err, errlen, "%s (%u)", mysql_error(m), mysql_errno(m));
 		mysql_close(m);
@@ -116,6 +120,7 @@ struct backend *backend_connect(const struct config *cfg, const char *user, cons
 	/* Connector/C's non-blocking API leaves the socket itself blocking between its calls; the
 	 * raw relay reads it directly and must never block the thread. */
 	set_nonblocking(b->fd);
+	io_fd_init(&b->io, b->fd);
 	unsigned long server_caps = 0, ext_caps = 0;
 	mariadb_get_infov(m, MARIADB_CONNECTION_SERVER_CAPABILITIES, &server_caps);
 	b->caps = (uint64_t)(m->client_flag & server_caps);
@@ -146,6 +151,7 @@ void backend_close(struct backend *b)
 {
 	if (!b)
 		return;
+	io_fd_release(&b->io); /* before Connector/C closes the fd, whose number may be reused */
 	if (b->broken) {
 		/* Do not talk to a connection in an unknown state: drop the socket. */
 		shutdown(b->fd, SHUT_RDWR);
@@ -153,7 +159,7 @@ void backend_close(struct backend *b)
 	if (coro_current()) {
 		int st = mysql_close_start(b->mysql);
 		while (st)
-			st = mysql_close_cont(b->mysql, wait_mysql(b->mysql, st));
+			st = mysql_close_cont(b->mysql, wait_mysql(b, st));
 	} else {
 		mysql_close(b->mysql); /* at exit, outside any coroutine: may block briefly */
 	}
@@ -168,7 +174,7 @@ int backend_query(struct backend *b, const char *sql, size_t len)
 	int err = 0;
 	int st = mysql_real_query_start(&err, b->mysql, sql, (unsigned long)len);
 	while (st)
-		st = mysql_real_query_cont(&err, b->mysql, wait_mysql(b->mysql, st));
+		st = mysql_real_query_cont(&err, b->mysql, wait_mysql(b, st));
 	if (err) {
 		note_error(b);
 		return -1;
@@ -181,17 +187,17 @@ int backend_query(struct backend *b, const char *sql, size_t len)
 			do {
 				st = mysql_fetch_row_start(&row, res);
 				while (st)
-					st = mysql_fetch_row_cont(&row, res, wait_mysql(b->mysql, st));
+					st = mysql_fetch_row_cont(&row, res, wait_mysql(b, st));
 			} while (row);
 			st = mysql_free_result_start(res);
 			while (st)
-				st = mysql_free_result_cont(res, wait_mysql(b->mysql, st));
+				st = mysql_free_result_cont(res, wait_mysql(b, st));
 		}
 		if (!mysql_more_results(b->mysql))
 			break;
 		st = mysql_next_result_start(&err, b->mysql);
 		while (st)
-			st = mysql_next_result_cont(&err, b->mysql, wait_mysql(b->mysql, st));
+			st = mysql_next_result_cont(&err, b->mysql, wait_mysql(b, st));
 		if (err > 0) {
 			note_error(b);
 			return -1;
@@ -205,7 +211,7 @@ int backend_select_db(struct backend *b, const char *db)
 	int err = 0;
 	int st = mysql_select_db_start(&err, b->mysql, db);
 	while (st)
-		st = mysql_select_db_cont(&err, b->mysql, wait_mysql(b->mysql, st));
+		st = mysql_select_db_cont(&err, b->mysql, wait_mysql(b, st));
 	if (err) {
 		note_error(b);
 		return -1;
@@ -221,7 +227,7 @@ int backend_set_multi_statements(struct backend *b, bool on)
 	int st = mysql_set_server_option_start(&err, b->mysql,
 					       on ? MYSQL_OPTION_MULTI_STATEMENTS_ON : MYSQL_OPTION_MULTI_STATEMENTS_OFF);
 	while (st)
-		st = mysql_set_server_option_cont(&err, b->mysql, wait_mysql(b->mysql, st));
+		st = mysql_set_server_option_cont(&err, b->mysql, wait_mysql(b, st));
 	if (err) {
 		note_error(b);
 		return -1;
@@ -241,7 +247,7 @@ static int query_row(struct backend *b, const char *sql, char *c1, size_t n1, ch
 	int err = 0;
 	int st = mysql_real_query_start(&err, b->mysql, sql, (unsigned long)strlen(sql));
 	while (st)
-		st = mysql_real_query_cont(&err, b->mysql, wait_mysql(b->mysql, st));
+		st = mysql_real_query_cont(&err, b->mysql, wait_mysql(b, st));
 	if (err) {
 		note_error(b);
 		return -1;
@@ -256,7 +262,7 @@ static int query_row(struct backend *b, const char *sql, char *c1, size_t n1, ch
 	do {
 		st = mysql_fetch_row_start(&row, res);
 		while (st)
-			st = mysql_fetch_row_cont(&row, res, wait_mysql(b->mysql, st));
+			st = mysql_fetch_row_cont(&row, res, wait_mysql(b, st));
 		unsigned want = c2 ? 2 : 1;
 		if (row && !found && mysql_num_fields(res) >= want && row[0] && (!c2 || row[1])) {
 			snprintf(c1, n1, "%s", row[0]);
@@ -267,7 +273,7 @@ static int query_row(struct backend *b, const char *sql, char *c1, size_t n1, ch
 	} while (row);
 	st = mysql_free_result_start(res);
 	while (st)
-		st = mysql_free_result_cont(res, wait_mysql(b->mysql, st));
+		st = mysql_free_result_cont(res, wait_mysql(b, st));
 	if (mysql_errno(b->mysql)) {
 		note_error(b);
 		return -1;
@@ -343,7 +349,7 @@ int backend_reset(struct backend *b)
 	int err = 0;
 	int st = mysql_reset_connection_start(&err, b->mysql);
 	while (st)
-		st = mysql_reset_connection_cont(&err, b->mysql, wait_mysql(b->mysql, st));
+		st = mysql_reset_connection_cont(&err, b->mysql, wait_mysql(b, st));
 	if (err) {
 		note_error(b);
 		b->broken = true;
@@ -357,7 +363,7 @@ int backend_clear_db(struct backend *b)
 	my_bool fail = 0;
 	int st = mysql_change_user_start(&fail, b->mysql, b->mysql->user, b->mysql->passwd, NULL);
 	while (st)
-		st = mysql_change_user_cont(&fail, b->mysql, wait_mysql(b->mysql, st));
+		st = mysql_change_user_cont(&fail, b->mysql, wait_mysql(b, st));
 	if (fail) {
 		note_error(b);
 		b->broken = true;
@@ -384,7 +390,7 @@ int backend_ping(struct backend *b)
 	int err = 0;
 	int st = mysql_ping_start(&err, b->mysql);
 	while (st)
-		st = mysql_ping_cont(&err, b->mysql, wait_mysql(b->mysql, st));
+		st = mysql_ping_cont(&err, b->mysql, wait_mysql(b, st));
 	if (err) {
 		note_error(b);
 		b->broken = true;

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "io.h"
 #include "stmt.h"
 #include "varset.h"
 
@@ -24,6 +25,7 @@ typedef struct st_mysql MYSQL;
 struct backend {
 	MYSQL *mysql;
 	int fd;
+	struct io_fd io;       /* waits on fd (after connect; released before close) */
 	uint64_t caps;         /* negotiated capabilities (high 32 bits: MariaDB extended ones) */
 	/* The pool key: the server account it is logged in as, and CLIENT_FOUND_ROWS. */
 	const struct pool_account *acct; /* set by the pool */

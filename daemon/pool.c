@@ -252,19 +252,29 @@ static struct backend *connect_in_slot(struct pool *p, const struct kind *k, enu
 	return b;
 }
 
-/* Locked: take the warmest idle backend of kind k (or of any kind), if any. */
+/* Locked: take the warmest idle backend of kind k (or of any kind), if any; one that the
+ * calling thread's loop already watches first (moving a socket to another loop costs system
+ * calls on both). */
 static struct backend *take_idle(struct pool *p, const struct kind *k, bool any)
 {
+	struct backend **found = NULL;
 	for (struct backend **pp = &p->idle; *pp; pp = &(*pp)->next) {
 		if (any || kind_is(*pp, k)) {
-			struct backend *b = *pp;
-			*pp = b->next;
-			b->next = NULL;
-			p->n_idle--;
-			return b;
+			if (!found)
+				found = pp;
+			if ((*pp)->io.base == io_get_base()) {
+				found = pp;
+				break;
+			}
 		}
 	}
-	return NULL;
+	if (!found)
+		return NULL;
+	struct backend *b = *found;
+	*found = b->next;
+	b->next = NULL;
+	p->n_idle--;
+	return b;
 }
 
 struct backend *pool_checkout(struct pool *p, const char *user, bool found_rows, void *thread,

@@ -29,7 +29,7 @@ int relay_flush(struct session *s)
 	if (s->out.failed)
 		return -1;
 	size_t n = buf_avail(&s->out);
-	int rc = io_write_all(s->fd, buf_head(&s->out), n, -1);
+	int rc = io_fd_write_all(&s->cio, buf_head(&s->out), n, -1);
 	s->t->stats.bytes_out += n;
 	buf_reset(&s->out);
 	return rc;
@@ -77,7 +77,7 @@ int relay_client_fill(struct session *s, size_t n, long timeout_ms)
 		uint8_t *p = buf_reserve(&s->in, want);
 		if (!p)
 			return -1;
-		ssize_t r = io_read(s->fd, p, buf_room(&s->in), timeout_ms);
+		ssize_t r = io_fd_read(&s->cio, p, buf_room(&s->in), timeout_ms);
 		if (r <= 0)
 			return -1;
 		s->in.len += (size_t)r;
@@ -147,8 +147,8 @@ int relay_be_fill(struct session *s, size_t n)
 			return -1;
 		}
 		/* Right after a command went out its reply cannot be there yet: wait first. */
-		ssize_t r = s->be_await ? io_read_later(s->be->fd, p, buf_room(&s->bin), -1)
-					: io_read(s->be->fd, p, buf_room(&s->bin), -1);
+		ssize_t r = s->be_await ? io_fd_read_later(&s->be->io, p, buf_room(&s->bin), -1)
+					: io_fd_read(&s->be->io, p, buf_room(&s->bin), -1);
 		s->be_await = false;
 		if (r <= 0) {
 			snprintf(s->be->error, sizeof(s->be->error), "%s",
@@ -163,7 +163,7 @@ int relay_be_fill(struct session *s, size_t n)
 
 int relay_be_write(struct session *s, const void *p, size_t n)
 {
-	if (io_write_all(s->be->fd, p, n, -1) != 0) {
+	if (io_fd_write_all(&s->be->io, p, n, -1) != 0) {
 		snprintf(s->be->error, sizeof(s->be->error), "write: %s", strerror(errno));
 		s->be->broken = true;
 		return -1;

@@ -1055,6 +1055,7 @@ static void session_close(struct session *s, enum end_status st)
 		snprintf(s->be->error, sizeof(s->be->error), "unread response data at disconnect");
 	}
 	session_release(s);
+	io_fd_release(&s->cio);
 	close(s->fd);
 	s->fd = -1;
 }
@@ -1095,6 +1096,7 @@ void session_start(struct worker_thread *t, int fd, uint32_t id)
 	s->t = t;
 	s->cfg = worker_config(t->w);
 	s->fd = fd;
+	io_fd_init(&s->cio, fd);
 	s->id = id;
 	s->phase = PH_HANDSHAKE;
 	s->started_ms = mono_ms();

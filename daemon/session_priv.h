@@ -12,6 +12,7 @@
 
 #include "auth.h"
 #include "buf.h"
+#include "io.h"
 #include "proto.h"
 #include "session.h"
 #include "stmt.h"
@@ -77,6 +78,7 @@ struct session {
 	const struct config *cfg;
 	struct coro *co;
 	int fd;
+	struct io_fd cio;      /* waits on fd */
 	uint32_t id;
 	enum phase phase;
 	bool drain;
