@@ -99,6 +99,9 @@ static void clients_on_thread(struct worker_thread *t, struct stats *c)
 		pins_text(s->pins, pins, sizeof(pins));
 		stats_cell(&c->tb, "%" PRIu32, s->id);
 		stats_cell(&c->tb, "%s", s->user);
+		char addr[64];
+		session_addr(s, addr, sizeof(addr));
+		stats_cell(&c->tb, "%s", addr);
 		if (s->schema)
 			stats_cell(&c->tb, "%s", s->schema);
 		else
@@ -221,9 +224,9 @@ static void show_stats(struct session *s)
 
 static void show_clients(struct session *s)
 {
-	static const char *const names[] = { "id", "user", "db", "state", "server_id", "in_transaction",
+	static const char *const names[] = { "id", "user", "addr", "db", "state", "server_id", "in_transaction",
 					     "pinned_by", "thread", "age_s" };
-	struct stats c = { .each = clients_on_thread, .tb = { .ncols = 9 } };
+	struct stats c = { .each = clients_on_thread, .tb = { .ncols = 10 } };
 	stats_collect_wait(s->t->w, s->t, &c);
 	send_table(s, names, &c.tb);
 	stats_table_free(&c.tb);

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -650,11 +652,23 @@ static void sha2_learn(const struct config_user *u, const uint8_t *pw, size_t n)
 	pthread_mutex_unlock(&sha2_lock);
 }
 
+/* The user a client logs in as (shorter than s->user); the log context names it, and the
+ * client's address if it came over TCP. */
+static void set_user(struct session *s, const uint8_t *user, size_t len)
+{
+	memcpy(s->user, user, len);
+	s->user[len] = 0;
+	char addr[64] = "";
+	if (s->port)
+		session_addr(s, addr, sizeof(addr));
+	snprintf(s->ctx, sizeof(s->ctx), "s%u%s%s%s%s", s->id, len ? " " : "", s->user, s->port ? " " : "", addr);
+}
+
 static enum end_status deny(struct session *s, uint8_t seq, bool with_password, const struct config_user *u)
 {
 	log_info("access denied for user '%s'%s", s->user, u ? "" : " (unknown user)");
-	relay_send_errf(s, seq, ER_ACCESS_DENIED, "28000", "Access denied for user '%s'@'localhost' (using password: %s)",
-			s->user, with_password ? "YES" : "NO");
+	relay_send_errf(s, seq, ER_ACCESS_DENIED, "28000", "Access denied for user '%s'@'%s' (using password: %s)",
+			s->user, s->host, with_password ? "YES" : "NO");
 	relay_flush(s);
 	return END_AUTH_FAILED;
 }
@@ -797,9 +811,7 @@ static enum end_status change_user(struct session *s, struct pkt *p)
 	forget_state(s);
 	free(s->schema);
 	s->schema = cu.db && cu.db_len ? strndup((const char *)cu.db, cu.db_len) : NULL;
-	memcpy(s->user, cu.user, cu.user_len);
-	s->user[cu.user_len] = 0;
-	snprintf(s->ctx, sizeof(s->ctx), "s%u %s", s->id, s->user);
+	set_user(s, cu.user, cu.user_len);
 	if (cu.has_charset && cu.charset && cu.charset < 256)
 		s->charset = (uint8_t)cu.charset;
 	uint8_t seq = 1;
@@ -973,9 +985,7 @@ static enum end_status authenticate(struct session *s)
 	s->charset = hr.charset ? hr.charset : DEFAULT_COLLATION;
 	s->multi_stmt = s->caps & CAP_MULTI_STATEMENTS;
 	s->ignore_space = s->caps & CAP_IGNORE_SPACE;
-	memcpy(s->user, hr.user, hr.user_len);
-	s->user[hr.user_len] = 0;
-	snprintf(s->ctx, sizeof(s->ctx), "s%u %s", s->id, s->user);
+	set_user(s, hr.user, hr.user_len);
 	if (hr.db && hr.db_len > 0)
 		s->schema = strndup((const char *)hr.db, hr.db_len);
 
@@ -1085,6 +1095,35 @@ static void session_free(void *arg)
 	worker_session_done(t);
 }
 
+void session_addr(const struct session *s, char *out, size_t len)
+{
+	if (!s->port)
+		snprintf(out, len, "unix");
+	else if (strchr(s->host, ':'))
+		snprintf(out, len, "[%s]:%u", s->host, s->port);
+	else
+		snprintf(out, len, "%s:%u", s->host, s->port);
+}
+
+/* Where the client is, named as MariaDB names a client's host. */
+static void peer_of(struct session *s)
+{
+	struct sockaddr_storage sa;
+	socklen_t len = sizeof(sa);
+	snprintf(s->host, sizeof(s->host), "localhost");
+	if (getpeername(s->fd, (struct sockaddr *)&sa, &len) != 0)
+		return;
+	if (sa.ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)&sa;
+		inet_ntop(AF_INET, &in->sin_addr, s->host, sizeof(s->host));
+		s->port = ntohs(in->sin_port);
+	} else if (sa.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&sa;
+		inet_ntop(AF_INET6, &in6->sin6_addr, s->host, sizeof(s->host));
+		s->port = ntohs(in6->sin6_port);
+	}
+}
+
 void session_start(struct worker_thread *t, int fd, uint32_t id)
 {
 	struct session *s = calloc(1, sizeof(*s));
@@ -1098,6 +1137,7 @@ void session_start(struct worker_thread *t, int fd, uint32_t id)
 	s->fd = fd;
 	io_fd_init(&s->cio, fd);
 	s->id = id;
+	peer_of(s);
 	s->phase = PH_HANDSHAKE;
 	s->started_ms = mono_ms();
 	buf_init(&s->in, 0);
@@ -1105,7 +1145,7 @@ void session_start(struct worker_thread *t, int fd, uint32_t id)
 	buf_init(&s->bin, 0);
 	varset_init(&s->vars);
 	stmt_table_init(&s->stmts);
-	snprintf(s->ctx, sizeof(s->ctx), "s%u", id);
+	set_user(s, (const uint8_t *)"", 0);
 	s->co = coro_create(s->cfg->coro_stack_size, session_main, s);
 	if (!s->co) {
 		log_error("cannot allocate a session stack");

@@ -115,6 +115,8 @@ struct session {
 	unsigned scan;          /* sqlscan flags of the command being run */
 	uint8_t scramble[AUTH_SCRAMBLE_LEN];
 	char user[81];
+	char host[46];         /* "localhost" (Unix socket) or the client's IP address */
+	uint16_t port;         /* the client's TCP port; 0 = Unix socket */
 	struct buf in, out, bin;
 	char ctx[128];
 };
@@ -131,6 +133,9 @@ enum relay {
 	RELAY_CLIENT_GONE = -1,  /* the client went away: the backend may hold pending data */
 	RELAY_BACKEND_GONE = -2, /* the backend failed */
 };
+
+/* The client's address for logs and the console: "unix", "IP:PORT" or "[IPv6]:PORT". */
+void session_addr(const struct session *s, char *out, size_t len);
 
 /* ---- relay.c ---- */
 int relay_flush(struct session *s);

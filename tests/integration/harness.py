@@ -605,7 +605,7 @@ class RawClient:
 # The daemon
 
 CONFIG_KEYS = {
-    "mypoold": ["listen", "threads", "log_level", "pool_mode", "pool_wait_timeout",
+    "mypoold": ["listen", "listen_tcp", "threads", "log_level", "pool_mode", "pool_wait_timeout",
                 "shutdown_timeout", "max_allowed_packet", "max_client_conn",
                 "client_idle_timeout", "admin_users", "metrics_listen", "log_slow_ms"],
     "backend": ["socket", "host", "port", "user", "password", "pool_size", "min_idle",

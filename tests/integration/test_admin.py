@@ -3,6 +3,7 @@
 import os
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -62,6 +63,7 @@ class AdminTest(unittest.TestCase):
         self.assertEqual(app_rows[0]["in_transaction"], "yes")
         self.assertEqual(app_rows[0]["pinned_by"], "user variable")
         self.assertEqual(app_rows[0]["db"], "test")
+        self.assertEqual(app_rows[0]["addr"], "unix")
         self.assertNotEqual(app_rows[0]["server_id"], "NULL")
         self.assertTrue(any(c["state"] == "console" for c in clients))
         rc, lines, err = admin_cli(d, "SHOW SERVERS")
@@ -84,6 +86,27 @@ class AdminTest(unittest.TestCase):
         self.assertIn("unknown admin command", err)
         app.rollback()
         app.close()
+
+    def test_tcp_clients_by_address(self):
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+        probe.close()
+        d = self.start(listen_tcp="127.0.0.1:%d" % port, log_level="debug")
+        app = pymysql.connect(host="127.0.0.1", port=port, user=harness.APP_USER,
+                              password=harness.APP_PASSWORD, database="test", connect_timeout=10)
+        self.addCleanup(app.close)
+        addr = "127.0.0.1:%d" % app._sock.getsockname()[1]
+        rc, lines, err = admin_cli(d, "SHOW CLIENTS")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual([c["addr"] for c in as_dicts(lines) if c["user"] == harness.APP_USER], [addr])
+        self.assertIn(" %s %s] logged in" % (harness.APP_USER, addr), d.log_text())
+        # As MariaDB names a TCP client's host in the message.
+        with self.assertRaises(pymysql.MySQLError) as cm:
+            pymysql.connect(host="127.0.0.1", port=port, user=harness.APP_USER, password="wrong",
+                            connect_timeout=10)
+        self.assertEqual(cm.exception.args, (1045, "Access denied for user '%s'@'127.0.0.1' (using password: YES)"
+                                             % harness.APP_USER))
 
     def test_only_admin_users(self):
         d = self.start()
