@@ -154,33 +154,118 @@ static const char *backend_address(const struct config *cfg, char *buf, size_t l
 	return buf;
 }
 
+/* SHOW POOLS: a row per server account. What the pool has for each comes from the pool;
+ * clients and their pins are counted per account on every thread. */
+struct pools_rows {
+	struct stats st;             /* first: the collection hands this back */
+	const struct config *cfg;    /* to find each client's account */
+	struct pool_account_stats *acc;
+	struct pool_row_clients {
+		unsigned clients;
+		unsigned pinned[PIN_COUNT];
+	} *per;
+	size_t n, cap;
+};
+
+static size_t pools_row_of(struct pools_rows *r, const char *account)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (strcmp(r->acc[i].name, account) == 0)
+			return i;
+	if (r->n == r->cap)
+		return r->cap; /* cannot happen: cap counts every account a user can have */
+	memset(&r->acc[r->n], 0, sizeof(r->acc[r->n]));
+	snprintf(r->acc[r->n].name, sizeof(r->acc[r->n].name), "%s", account);
+	return r->n++;
+}
+
+static void pools_on_thread(struct worker_thread *t, struct stats *st)
+{
+	struct pools_rows *r = (struct pools_rows *)st;
+	for (struct session *s = t->sessions; s; s = s->next) {
+		const struct config_user *u = s->admin ? NULL : config_find_user(r->cfg, s->user, strlen(s->user));
+		const char *account, *password;
+		if (!u)
+			continue; /* the console, a login in progress, or a user a reload removed */
+		config_user_account(r->cfg, u, &account, &password);
+		size_t i = pools_row_of(r, account);
+		if (i == r->cap)
+			continue;
+		r->per[i].clients++;
+		for (int p = 0; p < PIN_COUNT; p++)
+			if (s->pins & (1u << p))
+				r->per[i].pinned[p]++;
+	}
+}
+
 static void show_pools(struct session *s)
 {
-	struct stats c = { 0 };
-	stats_collect_wait(s->t->w, s->t, &c);
-	struct pool_stats ps = c.pool;
 	static const char *const names[] = {
-		"backend", "pool_mode", "pool_size", "server_total", "server_active", "server_idle",
+		"backend", "account", "pool_mode", "pool_size", "server_total", "server_active", "server_idle",
 		"server_connecting", "clients", "clients_waiting", "max_wait_ms", "pinned_user_variable",
 		"pinned_temporary_table", "pinned_named_lock", "pinned_connection_id", "pinned_sql_prepare",
 		"pinned_table_lock", "pinned_untracked_state",
 	};
+	_Static_assert(sizeof(names) / sizeof(names[0]) == 11 + PIN_COUNT, "a column per pin reason");
+	struct pool *pool = s->t->w->pool;
+	struct pools_rows r = { .st = { .each = pools_on_thread }, .cfg = worker_config(s->t->w) };
+	r.cap = pool_get_account_stats(pool, NULL, 0) + r.cfg->n_users + 1;
+	r.acc = calloc(r.cap, sizeof(*r.acc));
+	r.per = calloc(r.cap, sizeof(*r.per));
+	if (!r.acc || !r.per) {
+		free(r.acc);
+		free(r.per);
+		relay_send_err(s, 1, 1037, "HY001", "mypool: out of memory");
+		return;
+	}
+	r.n = pool_get_account_stats(pool, r.acc, r.cap);
+	if (r.n > r.cap)
+		r.n = r.cap;
+	pools_row_of(&r, r.cfg->backend_user); /* always a row, even before its first connection */
+	stats_collect_wait(s->t->w, s->t, &r.st);
+
 	struct stats_table tb = { .ncols = sizeof(names) / sizeof(names[0]) };
 	char addr[300];
-	stats_cell(&tb, "%s", backend_address(s->cfg, addr, sizeof(addr)));
-	stats_cell(&tb, "%s", s->cfg->pool_mode == POOL_TRANSACTION ? "transaction" : "session");
-	stats_cell(&tb, "%u", ps.size);
-	stats_cell(&tb, "%u", ps.total);
-	stats_cell(&tb, "%u", ps.active);
-	stats_cell(&tb, "%u", ps.idle);
-	stats_cell(&tb, "%u", ps.connecting);
-	stats_cell(&tb, "%u", c.clients);
-	stats_cell(&tb, "%u", ps.waiting);
-	stats_cell(&tb, "%" PRIu64, ps.max_wait_ms);
-	for (int r = 0; r < PIN_COUNT; r++)
-		stats_cell(&tb, "%u", c.pinned[r]);
+	backend_address(s->cfg, addr, sizeof(addr));
+	/* The [backend] account first, then the others by name; accounts nobody uses now are left
+	 * out. */
+	bool *done = calloc(r.n + 1, sizeof(*done));
+	for (size_t k = 0; k < r.n && done; k++) {
+		size_t i = r.n;
+		for (size_t j = 0; j < r.n; j++) {
+			if (done[j])
+				continue;
+			if (strcmp(r.acc[j].name, r.cfg->backend_user) == 0) {
+				i = j;
+				break;
+			}
+			if (i == r.n || strcmp(r.acc[j].name, r.acc[i].name) < 0)
+				i = j;
+		}
+		done[i] = true;
+		const struct pool_account_stats *a = &r.acc[i];
+		if (!a->total && !a->waiting && !r.per[i].clients && strcmp(a->name, r.cfg->backend_user) != 0)
+			continue;
+		stats_cell(&tb, "%s", addr);
+		stats_cell(&tb, "%s", a->name);
+		stats_cell(&tb, "%s", s->cfg->pool_mode == POOL_TRANSACTION ? "transaction" : "session");
+		stats_cell(&tb, "%u", r.st.pool.size);
+		stats_cell(&tb, "%u", a->total);
+		stats_cell(&tb, "%u", a->total - a->idle - a->connecting);
+		stats_cell(&tb, "%u", a->idle);
+		stats_cell(&tb, "%u", a->connecting);
+		stats_cell(&tb, "%u", r.per[i].clients);
+		stats_cell(&tb, "%u", a->waiting);
+		stats_cell(&tb, "%" PRIu64, a->max_wait_ms);
+		for (int p = 0; p < PIN_COUNT; p++)
+			stats_cell(&tb, "%u", r.per[i].pinned[p]);
+	}
 	send_table(s, names, &tb);
 	stats_table_free(&tb);
+	stats_free(&r.st);
+	free(done);
+	free(r.acc);
+	free(r.per);
 }
 
 static void show_stats(struct session *s)

@@ -28,7 +28,7 @@ struct backend {
 	struct io_fd io;       /* waits on fd (after connect; released before close) */
 	uint64_t caps;         /* negotiated capabilities (high 32 bits: MariaDB extended ones) */
 	/* The pool key: the server account it is logged in as, and CLIENT_FOUND_ROWS. */
-	const struct pool_account *acct; /* set by the pool */
+	struct pool_account *acct; /* set by the pool */
 	char account[81];      /* the account's user name */
 	bool found_rows;       /* connected with CLIENT_FOUND_ROWS */
 	bool broken;           /* connection-level failure: close, never reuse */

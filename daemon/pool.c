@@ -34,6 +34,7 @@ struct pool_account {
 	uint64_t down_until_ms;  /* fail fast until then */
 	unsigned backoff_ms;
 	char down_reason[256];
+	unsigned n_total, n_connecting; /* its share of the pool's */
 };
 
 /* What makes backends interchangeable. */
@@ -183,23 +184,39 @@ static void fail_waiters(struct pool *p, const struct pool_account *a)
 	}
 }
 
+/* Locked: a slot is taken for a backend of account a that is about to be opened. */
+static void slot_take(struct pool *p, struct pool_account *a)
+{
+	p->n_total++;
+	p->n_connecting++;
+	a->n_total++;
+	a->n_connecting++;
+}
+
+/* Locked: the slot of an open backend of account a is free again. */
+static void slot_drop(struct pool *p, struct pool_account *a)
+{
+	p->n_total--;
+	a->n_total--;
+}
+
 /* Locked: a slot became free (a backend was closed): hand it to the first waiter. */
 static void slot_freed(struct pool *p)
 {
 	struct pool_waiter *w = queue_pop(p);
 	if (w) {
 		w->state = W_SLOT;
-		p->n_total++;
-		p->n_connecting++;
+		slot_take(p, w->acct);
 		p->wake(w);
 	}
 }
 
 static void close_backend(struct pool *p, struct backend *b)
 {
+	struct pool_account *a = b->acct;
 	backend_close(b);
 	pthread_mutex_lock(&p->lock);
-	p->n_total--;
+	slot_drop(p, a);
 	p->closes++;
 	slot_freed(p);
 	pthread_mutex_unlock(&p->lock);
@@ -228,13 +245,14 @@ static struct backend *connect_in_slot(struct pool *p, const struct kind *k, enu
 		__atomic_store_n(&p->server_charset, b->server_charset, __ATOMIC_RELAXED);
 	}
 	p->n_connecting--;
+	a->n_connecting--;
 	unsigned backoff = 0;
 	if (b) {
 		p->connects++;
 		a->down_until_ms = 0;
 		a->backoff_ms = 0;
 	} else {
-		p->n_total--;
+		slot_drop(p, a);
 		p->connect_failures++;
 		a->backoff_ms = a->backoff_ms ? a->backoff_ms * 2 : BACKOFF_MIN_MS;
 		if (a->backoff_ms > BACKOFF_MAX_MS)
@@ -311,15 +329,15 @@ struct backend *pool_checkout(struct pool *p, const char *user, bool found_rows,
 			return NULL;
 		}
 		if (p->n_total < pool_cfg(p)->pool_size) {
-			p->n_total++;
-			p->n_connecting++;
+			slot_take(p, k.acct);
 			pthread_mutex_unlock(&p->lock);
 			return connect_in_slot(p, &k, perr, err, errlen);
 		}
 		/* Full: an idle backend of another kind makes room for ours. */
 		b = take_idle(p, &k, true);
 		if (b) {
-			p->n_connecting++;
+			slot_drop(p, b->acct);
+			slot_take(p, k.acct);
 			pthread_mutex_unlock(&p->lock);
 			backend_close(b);
 			pthread_mutex_lock(&p->lock);
@@ -467,10 +485,8 @@ void pool_maintain(struct pool *p)
 		/* A down backend is retried even without min_idle, so it recovers by itself. */
 		bool retry = k.acct && !want && !p->shutting_down && down_until && mono_ms() >= down_until &&
 			     p->n_total < cfg->pool_size;
-		if (want || retry) {
-			p->n_total++;
-			p->n_connecting++;
-		}
+		if (want || retry)
+			slot_take(p, k.acct);
 		pthread_mutex_unlock(&p->lock);
 		if (!want && !retry)
 			break;
@@ -593,6 +609,32 @@ void pool_foreach_idle(struct pool *p, void (*fn)(const struct backend *b, void 
 	pthread_mutex_unlock(&p->lock);
 }
 
+size_t pool_get_account_stats(struct pool *p, struct pool_account_stats *out, size_t n)
+{
+	size_t count = 0;
+	uint64_t now = mono_ms();
+	pthread_mutex_lock(&p->lock);
+	for (const struct pool_account *a = p->accounts; a; a = a->next, count++) {
+		if (count >= n)
+			continue;
+		struct pool_account_stats *st = &out[count];
+		memset(st, 0, sizeof(*st));
+		snprintf(st->name, sizeof(st->name), "%s", a->name);
+		st->total = a->n_total;
+		st->connecting = a->n_connecting;
+		for (const struct backend *b = p->idle; b; b = b->next)
+			st->idle += b->acct == a;
+		for (const struct pool_waiter *w = p->wait_head; w; w = w->next) {
+			if (w->acct != a)
+				continue;
+			if (st->waiting++ == 0)
+				st->max_wait_ms = now - w->since_ms; /* the queue is oldest first */
+		}
+	}
+	pthread_mutex_unlock(&p->lock);
+	return count;
+}
+
 unsigned pool_server_charset(struct pool *p)
 {
 	return __atomic_load_n(&p->server_charset, __ATOMIC_RELAXED);
@@ -603,10 +645,8 @@ void pool_warm(struct pool *p)
 	pthread_mutex_lock(&p->lock);
 	struct kind k = { account_get(p, pool_cfg(p)->backend_user), false };
 	bool want = k.acct && !p->shutting_down && p->n_total == 0 && pool_cfg(p)->pool_size > 0;
-	if (want) {
-		p->n_total++;
-		p->n_connecting++;
-	}
+	if (want)
+		slot_take(p, k.acct);
 	pthread_mutex_unlock(&p->lock);
 	if (!want)
 		return;

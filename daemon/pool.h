@@ -26,7 +26,7 @@ struct pool_waiter {
 	struct pool_waiter *next;
 	struct coro *co;
 	void *thread;            /* owner thread, passed to the wake function */
-	const struct pool_account *acct; /* the kind of backend it waits for */
+	struct pool_account *acct; /* the kind of backend it waits for */
 	bool found_rows;
 	int state;               /* see pool.c */
 	struct backend *granted; /* set when a backend is handed over */
@@ -75,6 +75,16 @@ void pool_warm(struct pool *p);
 /* Refuse new checkouts and fail all waiters with POOL_SHUTDOWN. */
 void pool_shutdown(struct pool *p);
 void pool_get_stats(struct pool *p, struct pool_stats *st);
+
+/* The same per server account (the pool has a share of its backends for each account it was
+ * asked for). Fills up to n entries, the most recently added account first; returns how many
+ * accounts there are. */
+struct pool_account_stats {
+	char name[81];
+	unsigned total, idle, connecting, waiting;
+	uint64_t max_wait_ms;
+};
+size_t pool_get_account_stats(struct pool *p, struct pool_account_stats *out, size_t n);
 /* Databases recently seen to exist for the account of `user`, so a login naming one need not
  * wait for a backend to check it (a database dropped meanwhile fails at the first statement
  * instead). */

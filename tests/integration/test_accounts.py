@@ -90,6 +90,27 @@ class AccountTest(harness.TestCase):
         self.assertEqual(config[("user.rep", "backend_password")], "(hidden)")
         self.assertNotIn(RO_PASSWORD, str(lines))
 
+    def test_show_pools_per_account(self):
+        d = self.start(pool_size=4)
+        app, rep = self.login(d, "app"), self.login(d, "rep")
+        self.login(d, "rep2", database=None)  # connected, no statement yet
+        q(app, "BEGIN")
+        q(app, "SELECT 1")
+        q(rep, "SET @v = 1")  # pins in transaction mode; holds the backend in session mode anyway
+        rc, lines, err = admin_cli(d, "SHOW POOLS")
+        self.assertEqual(rc, 0, err)
+        rows = as_dicts(lines)
+        self.assertEqual([r["account"] for r in rows], [harness.POOL_USER, RO_ACCOUNT])
+        pools = {r["account"]: r for r in rows}
+        self.assertEqual((pools[harness.POOL_USER]["clients"], pools[harness.POOL_USER]["server_active"]),
+                         ("1", "1"))
+        self.assertEqual((pools[RO_ACCOUNT]["clients"], pools[RO_ACCOUNT]["server_active"]), ("2", "1"))
+        self.assertEqual({r["pool_size"] for r in rows}, {"4"})
+        if POOL_MODE == "transaction":
+            self.assertEqual(pools[RO_ACCOUNT]["pinned_user_variable"], "1")
+            self.assertEqual(pools[harness.POOL_USER]["pinned_user_variable"], "0")
+        q(app, "COMMIT")
+
     def test_accounts_never_share_a_server_connection(self):
         # One server connection for everyone: each login of another account replaces it.
         d = self.start(pool_size=1)
