@@ -26,6 +26,7 @@ struct metrics {
 struct scrape {
 	struct stats st;
 	struct evhttp_request *req;
+	struct pool *pool;
 };
 
 static void counter(struct evbuffer *b, const char *name, const char *help, uint64_t v)
@@ -36,6 +37,49 @@ static void counter(struct evbuffer *b, const char *name, const char *help, uint
 static void gauge(struct evbuffer *b, const char *name, const char *help, double v)
 {
 	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s gauge\n%s %.15g\n", name, help, name, name, v);
+}
+
+/* A label value: backslash, double quote and newline escaped, as the text format wants. */
+static void label_value(struct evbuffer *b, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			evbuffer_add_printf(b, "\\%c", *v);
+		else if (*v == '\n')
+			evbuffer_add(b, "\\n", 2);
+		else
+			evbuffer_add(b, v, 1);
+	}
+}
+
+/* Each server account's share of the server connections (see SHOW POOLS). */
+static void per_account(struct evbuffer *b, struct pool *pool)
+{
+	size_t n = pool_get_account_stats(pool, NULL, 0);
+	struct pool_account_stats *acc = calloc(n ? n : 1, sizeof(*acc));
+	if (!acc)
+		return;
+	n = pool_get_account_stats(pool, acc, n);
+	evbuffer_add_printf(b, "# HELP mypool_account_server_connections Server connections of each server "
+			       "account now, by state.\n# TYPE mypool_account_server_connections gauge\n");
+	for (size_t i = 0; i < n; i++) {
+		const struct pool_account_stats *a = &acc[i];
+		const char *states[] = { "active", "idle", "connecting" };
+		unsigned values[] = { a->total - a->idle - a->connecting, a->idle, a->connecting };
+		for (int k = 0; k < 3; k++) {
+			evbuffer_add_printf(b, "mypool_account_server_connections{account=\"");
+			label_value(b, a->name);
+			evbuffer_add_printf(b, "\",state=\"%s\"} %u\n", states[k], values[k]);
+		}
+	}
+	evbuffer_add_printf(b, "# HELP mypool_account_clients_waiting Clients waiting for a server connection "
+			       "of each server account now.\n# TYPE mypool_account_clients_waiting gauge\n");
+	for (size_t i = 0; i < n; i++) {
+		evbuffer_add_printf(b, "mypool_account_clients_waiting{account=\"");
+		label_value(b, acc[i].name);
+		evbuffer_add_printf(b, "\"} %u\n", acc[i].waiting);
+	}
+	free(acc);
 }
 
 static void reply(struct stats *st)
@@ -86,6 +130,7 @@ static void reply(struct stats *st)
 	gauge(b, "mypool_pool_wait_seconds_total", "Time spent waiting for server connections, in all.",
 	      (double)ps->wait_ms_total / 1000.0);
 	counter(b, "mypool_pool_wait_timeouts_total", "Clients that got the pool_wait_timeout error.", ps->timeouts);
+	per_account(b, sc->pool);
 	evhttp_add_header(evhttp_request_get_output_headers(sc->req), "Content-Type", "text/plain; version=0.0.4");
 	evhttp_send_reply(sc->req, 200, "OK", b);
 	evbuffer_free(b);
@@ -107,6 +152,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 		return;
 	}
 	sc->req = req;
+	sc->pool = m->w->pool;
 	sc->st.done = reply;
 	sc->st.arg = sc;
 	stats_collect(m->w, m->t, &sc->st);

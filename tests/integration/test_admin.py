@@ -297,6 +297,9 @@ class MetricsTest(unittest.TestCase):
         self.assertGreaterEqual(int(m.group(1)), 2)
         self.assertIn('mypool_clients_pinned{reason="user variable"} 1', out.stdout)
         self.assertRegex(out.stdout, r'mypool_server_connections\{state="active"\} 1')
+        self.assertIn('mypool_account_server_connections{account="%s",state="active"} 1' % harness.POOL_USER,
+                      out.stdout)
+        self.assertIn('mypool_account_clients_waiting{account="%s"} 0' % harness.POOL_USER, out.stdout)
         c.close()
         bad = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--unix-socket",
                               path, "http://localhost/other"],
