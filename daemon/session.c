@@ -1110,7 +1110,6 @@ static void peer_of(struct session *s)
 {
 	struct sockaddr_storage sa;
 	socklen_t len = sizeof(sa);
-	snprintf(s->host, sizeof(s->host), "localhost");
 	if (getpeername(s->fd, (struct sockaddr *)&sa, &len) != 0)
 		return;
 	if (sa.ss_family == AF_INET) {
@@ -1124,7 +1123,7 @@ static void peer_of(struct session *s)
 	}
 }
 
-void session_start(struct worker_thread *t, int fd, uint32_t id)
+void session_start(struct worker_thread *t, int fd, uint32_t id, bool tcp)
 {
 	struct session *s = calloc(1, sizeof(*s));
 	if (!s) {
@@ -1137,7 +1136,9 @@ void session_start(struct worker_thread *t, int fd, uint32_t id)
 	s->fd = fd;
 	io_fd_init(&s->cio, fd);
 	s->id = id;
-	peer_of(s);
+	snprintf(s->host, sizeof(s->host), "localhost");
+	if (tcp)
+		peer_of(s);
 	s->phase = PH_HANDSHAKE;
 	s->started_ms = mono_ms();
 	buf_init(&s->in, 0);

@@ -27,8 +27,9 @@ enum pin_reason {
 };
 const char *pin_reason_name(enum pin_reason r);
 
-/* Start a session for an accepted, non-blocking client fd on thread t (runs until it waits). */
-void session_start(struct worker_thread *t, int fd, uint32_t id);
+/* Start a session for an accepted, non-blocking client fd on thread t (runs until it waits);
+ * tcp: the fd came from a TCP listener (its peer address is looked up). */
+void session_start(struct worker_thread *t, int fd, uint32_t id, bool tcp);
 /* Graceful shutdown: sessions waiting for their next command close now, the others after the
  * current command (and transaction). */
 void session_drain_all(struct worker_thread *t);

@@ -26,7 +26,7 @@
 #include "supervisor.h"
 #include "worker.h"
 
-enum msg_type { MSG_CLIENT, MSG_WAKE, MSG_DRAIN, MSG_CALL };
+enum msg_type { MSG_CLIENT, MSG_CLIENT_TCP, MSG_WAKE, MSG_DRAIN, MSG_CALL };
 
 struct msg {
 	struct msg *next;
@@ -113,6 +113,7 @@ static void on_mailbox(evutil_socket_t fd, short what, void *arg)
 		struct msg *next = m->next;
 		switch (m->type) {
 		case MSG_CLIENT:
+		case MSG_CLIENT_TCP:
 			if (t->draining) {
 				close(m->fd);
 				__atomic_fetch_sub(&t->w->n_clients, 1, __ATOMIC_RELAXED);
@@ -120,7 +121,8 @@ static void on_mailbox(evutil_socket_t fd, short what, void *arg)
 			}
 			t->n_sessions++;
 			t->stats.clients_accepted++;
-			session_start(t, m->fd, __atomic_add_fetch(&t->w->next_session_id, 1, __ATOMIC_RELAXED));
+			session_start(t, m->fd, __atomic_add_fetch(&t->w->next_session_id, 1, __ATOMIC_RELAXED),
+				      m->type == MSG_CLIENT_TCP);
 			break;
 		case MSG_WAKE:
 			pool_waiter_woken(m->waiter);
@@ -183,6 +185,7 @@ struct acceptor {
 	struct worker *w;
 	struct event *ev;
 	int fd;
+	bool tcp; /* else a Unix socket: no peer address to look up */
 };
 
 static void reject_client(int fd, uint16_t code, const char *state, const char *msg)
@@ -223,7 +226,7 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
 			continue;
 		}
 		struct worker_thread *t = &w->threads[w->next_thread++ % w->n_threads];
-		post_new(t, MSG_CLIENT, fd, NULL);
+		post_new(t, a->tcp ? MSG_CLIENT_TCP : MSG_CLIENT, fd, NULL);
 	}
 }
 
@@ -396,6 +399,9 @@ int worker_main(const struct config *cfg, const int *listen_fds, unsigned n_list
 	for (unsigned i = 0; i < n_listen; i++) {
 		ms.acc[i].w = &w;
 		ms.acc[i].fd = listen_fds[i];
+		struct sockaddr_storage sa;
+		socklen_t salen = sizeof(sa);
+		ms.acc[i].tcp = getsockname(listen_fds[i], (struct sockaddr *)&sa, &salen) == 0 && sa.ss_family != AF_UNIX;
 		ms.acc[i].ev = event_new(ms.base, listen_fds[i], EV_READ | EV_PERSIST, on_accept, &ms.acc[i]);
 		event_add(ms.acc[i].ev, NULL);
 	}
