@@ -19,19 +19,29 @@
 #define SCRAMBLE_RANGE 94
 #define SCRAMBLE_REJECT (2 * SCRAMBLE_RANGE)
 
+int auth_random(uint8_t *out, size_t n)
+{
+	while (n > 0) {
+		ssize_t r = getrandom(out, n, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		out += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
 int auth_scramble(uint8_t out[AUTH_SCRAMBLE_LEN])
 {
 	uint8_t pool[64];
-	size_t have = 0, used = 0, filled = 0;
+	size_t used = sizeof(pool), filled = 0;
 
 	while (filled < AUTH_SCRAMBLE_LEN) {
-		if (used == have) {
-			ssize_t r = getrandom(pool, sizeof(pool), 0);
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r <= 0)
+		if (used == sizeof(pool)) {
+			if (auth_random(pool, sizeof(pool)) != 0)
 				return -1;
-			have = (size_t)r;
 			used = 0;
 		}
 		uint8_t c = pool[used++];
@@ -195,4 +205,35 @@ bool auth_cleartext_verify(const uint8_t *pw, size_t n, const uint8_t stage2[20]
 		return false;
 	auth_native_stage2((const char *)pw, n, check);
 	return CRYPTO_memcmp(check, stage2, SHA1_LEN) == 0;
+}
+
+int auth_ed25519_parse_key(const char *s, uint8_t key[32])
+{
+	/* 43 base64 characters carry 258 bits: 32 bytes and two zero bits. EVP_DecodeBlock wants
+	 * whole groups of four, so the padding goes back on first. */
+	char in[45];
+	uint8_t out[33];
+	if (strlen(s) != 43 || strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") != 43)
+		return -1;
+	memcpy(in, s, 43);
+	in[43] = '=';
+	in[44] = '\0';
+	if (EVP_DecodeBlock(out, (const unsigned char *)in, 44) != 33)
+		return -1;
+	memcpy(key, out, 32);
+	return 0;
+}
+
+bool auth_ed25519_verify(const uint8_t key[32], const uint8_t *nonce, size_t nonce_len, const uint8_t *sig,
+			 size_t sig_len)
+{
+	if (sig_len != 64)
+		return false;
+	EVP_PKEY *pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, key, 32);
+	EVP_MD_CTX *ctx = pk ? EVP_MD_CTX_new() : NULL;
+	bool ok = ctx && EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pk) == 1 &&
+		  EVP_DigestVerify(ctx, sig, sig_len, nonce, nonce_len) == 1;
+	EVP_MD_CTX_free(ctx);
+	EVP_PKEY_free(pk);
+	return ok;
 }

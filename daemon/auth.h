@@ -4,7 +4,11 @@
  * client sends token = SHA1(pw) XOR SHA1(scramble || stage2); the server recovers
  * stage1 = token XOR SHA1(scramble || stage2) and accepts when SHA1(stage1) == stage2.
  * caching_sha2_password: the client sends SHA256(pw) XOR SHA256(SHA256(SHA256(pw)) || scramble);
- * with sha2_stage2 = SHA256(SHA256(pw)) known the server checks it the same way (fast path). */
+ * with sha2_stage2 = SHA256(SHA256(pw)) known the server checks it the same way (fast path).
+ * ed25519 (MariaDB's): the server keeps a public key A; the client derives the key pair from
+ * SHA512(pw) and signs a 32-byte nonce; the signature is a standard Ed25519 one, so OpenSSL
+ * checks it against A. (Not A from a password: MariaDB derives the key from the password
+ * itself, not from a 32-byte seed, which OpenSSL cannot do.) */
 #ifndef MYPOOL_AUTH_H
 #define MYPOOL_AUTH_H
 
@@ -39,6 +43,16 @@ void auth_sha2_token(const char *pw, size_t n, const uint8_t *nonce, size_t nonc
  * data): pass the nonce exactly as tried; a caller that accepts both lengths calls this twice. */
 bool auth_sha2_verify(const uint8_t *nonce, size_t nonce_len, const uint8_t *token, size_t token_len,
 		      const uint8_t sha2_stage2[32]);
+/* ed25519. The public key as MariaDB stores it (mysql.global_priv, SHOW CREATE USER): 43
+ * characters of base64 without padding. Returns 0, or -1 if s is not that. */
+#define AUTH_ED25519_NONCE_LEN 32
+int auth_ed25519_parse_key(const char *s, uint8_t key[32]);
+/* n random bytes from the kernel (a nonce). Returns 0, or -1. */
+int auth_random(uint8_t *out, size_t n);
+/* The 64-byte signature of the nonce, checked against the public key. */
+bool auth_ed25519_verify(const uint8_t key[32], const uint8_t *nonce, size_t nonce_len, const uint8_t *sig,
+			 size_t sig_len);
+
 /* Full authentication: the cleartext password sent by the client, checked against stage2. One
  * trailing NUL (as sent by caching_sha2 full auth and mysql_clear_password) is ignored. */
 bool auth_cleartext_verify(const uint8_t *pw, size_t n, const uint8_t stage2[20], bool has_password);

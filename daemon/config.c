@@ -36,6 +36,9 @@
 
 /* Largest file config_load reads (a [users] list can be long, but not this long). */
 #define CONFIG_MAX_FILE (16 * MIB)
+/* A [users] value that is an ed25519 public key rather than a password. */
+#define ED25519_PREFIX "ed25519:"
+
 /* User names longer than this are refused (MariaDB's own limit is 80 characters). */
 #define CONFIG_MAX_USER_NAME 80
 
@@ -888,7 +891,14 @@ static void add_user(struct parse *ps, const char *name, const char *value)
 		}
 	}
 	memset(&u, 0, sizeof(u));
-	if (auth_parse_password(value, u.stage2, &u.has_password) != 0) {
+	if (strncmp(value, ED25519_PREFIX, strlen(ED25519_PREFIX)) == 0) {
+		if (auth_ed25519_parse_key(value + strlen(ED25519_PREFIX), u.ed25519_key) != 0) {
+			perr(ps, ps->lineno, "key '%s': an ed25519 key is '" ED25519_PREFIX "' and the 43 base64 "
+			     "characters MariaDB stores for the account (SHOW CREATE USER)", name);
+			return;
+		}
+		u.has_ed25519 = u.has_password = true;
+	} else if (auth_parse_password(value, u.stage2, &u.has_password) != 0) {
 		/* Never echo the value: it may be a password. */
 		size_t n = strlen(value) - 1;
 		if (n == 40)
@@ -899,7 +909,7 @@ static void add_user(struct parse *ps, const char *name, const char *value)
 			     "'*' and 40 hex digits (got %zu characters after '*')", name, n);
 		return;
 	}
-	if (u.has_password && value[0] != '*') {
+	if (u.has_password && !u.has_ed25519 && value[0] != '*') {
 		auth_sha2_stage2(value, strlen(value), u.sha2_stage2);
 		u.has_sha2 = true;
 	}

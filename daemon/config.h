@@ -27,6 +27,9 @@ struct config_user {
 	 * passwords given in the file (has_sha2 false for "*HEX" entries and empty passwords). */
 	uint8_t sha2_stage2[32];
 	bool has_sha2;
+	/* "ed25519:KEY": only MariaDB's ed25519 plugin checks this user, against the public key. */
+	uint8_t ed25519_key[32];
+	bool has_ed25519;
 	/* From its [user.NAME] section: the server account its statements run as, and that
 	 * account's password (never NULL when backend_user is set); NULL = the [backend] account. */
 	char *backend_user;

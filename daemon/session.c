@@ -755,6 +755,23 @@ static bool auth_sha2(struct session *s, struct pkt *p, const struct config_user
 	return (*st = END_QUIT, true);
 }
 
+/* A user given by its ed25519 public key: only MariaDB's client_ed25519 can log in as it. The
+ * client signs a fresh 32-byte nonce with the key it derives from the password. */
+static enum end_status auth_ed25519(struct session *s, struct pkt *p, const struct config_user *u, uint8_t *seq)
+{
+	uint8_t nonce[AUTH_ED25519_NONCE_LEN], sig[64];
+	size_t sig_len = 0;
+	if (!(s->caps & CAP_PLUGIN_AUTH) || auth_random(nonce, sizeof(nonce)) != 0)
+		return deny(s, *seq, true, u);
+	proto_write_auth_switch(&s->out, *seq, "client_ed25519", nonce, sizeof(nonce));
+	enum end_status st = auth_read(s, p, seq, sig, sizeof(sig), &sig_len);
+	if (st != END_QUIT)
+		return st;
+	if (!auth_ed25519_verify(u->ed25519_key, nonce, sizeof(nonce), sig, sig_len))
+		return deny(s, *seq, sig_len > 0, u);
+	return END_QUIT;
+}
+
 /* Check the password of s->user: with the token the client sent for `plugin`
  * (mysql_native_password or caching_sha2_password), or after switching it to
  * mysql_native_password if it started with another plugin. The packet that carried the token
@@ -770,6 +787,8 @@ static enum end_status auth_user(struct session *s, struct pkt *p, const uint8_t
 	relay_client_consume(s, p);
 	const struct config_user *u = config_find_user(s->cfg, s->user, strlen(s->user));
 	enum end_status st;
+	if (u && u->has_ed25519)
+		return auth_ed25519(s, p, u, seq);
 	if (sha2 && (s->caps & CAP_PLUGIN_AUTH) && auth_sha2(s, p, u, token, token_len, seq, &st))
 		return st;
 	if (!native && (s->caps & CAP_PLUGIN_AUTH)) {

@@ -222,6 +222,49 @@ START_TEST(cleartext)
 }
 END_TEST
 
+/* RFC 8032, section 7.1, TEST 2: the public key (as MariaDB writes it: base64, no padding), the
+ * one-byte message 0x72 and its signature. */
+#define RFC8032_T2_KEY "PUAXw+hDiVqStwqnTRt+vJyYLM8uxJaMwM1V8Sr0Zgw"
+static const uint8_t rfc8032_t2_pk[32] = {
+	0x3d, 0x40, 0x17, 0xc3, 0xe8, 0x43, 0x89, 0x5a, 0x92, 0xb7, 0x0a, 0xa7, 0x4d, 0x1b, 0x7e, 0xbc,
+	0x9c, 0x98, 0x2c, 0xcf, 0x2e, 0xc4, 0x96, 0x8c, 0xc0, 0xcd, 0x55, 0xf1, 0x2a, 0xf4, 0x66, 0x0c,
+};
+static const uint8_t rfc8032_t2_sig[64] = {
+	0x92, 0xa0, 0x09, 0xa9, 0xf0, 0xd4, 0xca, 0xb8, 0x72, 0x0e, 0x82, 0x0b, 0x5f, 0x64, 0x25, 0x40,
+	0xa2, 0xb2, 0x7b, 0x54, 0x16, 0x50, 0x3f, 0x8f, 0xb3, 0x76, 0x22, 0x23, 0xeb, 0xdb, 0x69, 0xda,
+	0x08, 0x5a, 0xc1, 0xe4, 0x3e, 0x15, 0x99, 0x6e, 0x45, 0x8f, 0x36, 0x13, 0xd0, 0xf1, 0x1d, 0x8c,
+	0x38, 0x7b, 0x2e, 0xae, 0xb4, 0x30, 0x2a, 0xee, 0xb0, 0x0d, 0x29, 0x16, 0x12, 0xbb, 0x0c, 0x00,
+};
+
+START_TEST(ed25519_vector)
+{
+	uint8_t key[32], sig[64], msg[1] = { 0x72 };
+	ck_assert_int_eq(auth_ed25519_parse_key(RFC8032_T2_KEY, key), 0);
+	ck_assert_mem_eq(key, rfc8032_t2_pk, 32);
+	ck_assert(auth_ed25519_verify(key, msg, 1, rfc8032_t2_sig, 64));
+	memcpy(sig, rfc8032_t2_sig, 64);
+	sig[10] ^= 1;
+	ck_assert(!auth_ed25519_verify(key, msg, 1, sig, 64));
+	msg[0] = 0x73;
+	ck_assert(!auth_ed25519_verify(key, msg, 1, rfc8032_t2_sig, 64));
+	msg[0] = 0x72;
+	ck_assert(!auth_ed25519_verify(key, msg, 1, rfc8032_t2_sig, 63));
+	ck_assert(!auth_ed25519_verify(key, msg, 0, rfc8032_t2_sig, 64));
+	key[0] ^= 1;
+	ck_assert(!auth_ed25519_verify(key, msg, 1, rfc8032_t2_sig, 64));
+}
+END_TEST
+
+START_TEST(ed25519_key_forms)
+{
+	uint8_t key[32];
+	ck_assert_int_eq(auth_ed25519_parse_key(RFC8032_T2_KEY "=", key), -1);     /* padded */
+	ck_assert_int_eq(auth_ed25519_parse_key("PUAXw+hDiVqStwqnTRt+vJyYLM8uxJaMwM1V8Sr0Zg", key), -1);
+	ck_assert_int_eq(auth_ed25519_parse_key("PUAXw-hDiVqStwqnTRt+vJyYLM8uxJaMwM1V8Sr0Zgw", key), -1);
+	ck_assert_int_eq(auth_ed25519_parse_key("", key), -1);
+}
+END_TEST
+
 START_TEST(scramble_printable)
 {
 	uint8_t a[AUTH_SCRAMBLE_LEN], b[AUTH_SCRAMBLE_LEN];
@@ -264,6 +307,11 @@ static Suite *auth_suite(void)
 	tcase_add_test(tc, sha2_vectors);
 	tcase_add_test(tc, sha2_rejects);
 	tcase_add_test(tc, cleartext);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("ed25519");
+	tcase_add_test(tc, ed25519_vector);
+	tcase_add_test(tc, ed25519_key_forms);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("scramble");

@@ -809,8 +809,9 @@ START_TEST(users)
 	struct config *c = load_ok("[backend]\nsocket = /tmp/db.sock\nuser = u\n[users]\n"
 				   "app = pw\n"
 				   "hashed = *2470c0c06dee42fd1618bb99005adca2ec9d1e19\n"
-				   "nopw =\n");
-	ck_assert_uint_eq(c->n_users, 3);
+				   "nopw =\n"
+				   "ed = ed25519:PUAXw+hDiVqStwqnTRt+vJyYLM8uxJaMwM1V8Sr0Zgw\n");
+	ck_assert_uint_eq(c->n_users, 4);
 	const struct config_user *u = config_find_user(c, "app", 3);
 	uint8_t want[20], want2[32];
 	auth_native_stage2("pw", 2, want);
@@ -824,7 +825,11 @@ START_TEST(users)
 	ck_assert(u->has_password && !u->has_sha2);
 	ck_assert_mem_eq(u->stage2, want, 20);
 	u = config_find_user(c, "nopw", 4);
-	ck_assert(!u->has_password && !u->has_sha2);
+	ck_assert(!u->has_password && !u->has_sha2 && !u->has_ed25519);
+	u = config_find_user(c, "ed", 2);
+	ck_assert(u->has_ed25519 && u->has_password && !u->has_sha2);
+	ck_assert_uint_eq(u->ed25519_key[0], 0x3d); /* RFC 8032 TEST 2's public key */
+	ck_assert_uint_eq(u->ed25519_key[31], 0x0c);
 	/* exact, case-sensitive, by length */
 	ck_assert_ptr_null(config_find_user(c, "App", 3));
 	ck_assert_ptr_null(config_find_user(c, "ap", 2));
@@ -844,6 +849,9 @@ START_TEST(user_errors)
 		 "t.ini:6: key 'h': a password hash '*...' must have 40 hex digits, this one has other characters\n");
 	load_err("[backend]\nsocket = /tmp/db.sock\nuser = u\n[users]\n",
 	         "t.ini: [users]: at least one user is required\n");
+	load_err(BASE "e = ed25519:PUAXw+hDiVqStwqnTRt+vJyYLM8uxJaMwM1V8Sr0Zgw=\n",
+		 "t.ini:6: key 'e': an ed25519 key is 'ed25519:' and the 43 base64 characters MariaDB stores "
+		 "for the account (SHOW CREATE USER)\n");
 
 	char *n80 = line_of('n', 80), *n81 = line_of('n', 81), *text = NULL, *expected = NULL;
 	ck_assert_int_gt(asprintf(&text, BASE "%s = pw\n", n80), 0);

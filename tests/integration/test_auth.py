@@ -2,6 +2,7 @@
 
 import os
 
+import MySQLdb
 import pymysql
 
 import harness
@@ -123,3 +124,62 @@ class AuthTest(harness.TestCase):
                     cur.execute("SELECT %s", (i,))
                     self.assertEqual(cur.fetchall(), ((i,),))
                 c.close()
+
+
+ED_USER, ED_PASSWORD = "edu", "edpw"
+
+
+class Ed25519Test(harness.TestCase):
+    """MariaDB's ed25519: a [users] entry holding the account's public key as MariaDB stores it
+    (so the password itself never reaches mypool's config), checked with client_ed25519; the
+    same checks pass against MariaDB directly."""
+
+    shared_daemon = False
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        sb = cls.sandbox
+        try:
+            sb.query("INSTALL SONAME 'auth_ed25519'")
+        except pymysql.MySQLError as e:
+            if e.args[0] != 1968:  # already installed
+                raise
+        sb.query("CREATE USER IF NOT EXISTS '%s'@'localhost' IDENTIFIED VIA ed25519 USING PASSWORD('%s')"
+                 % (ED_USER, ED_PASSWORD))
+        sb.query("GRANT ALL PRIVILEGES ON test.* TO '%s'@'localhost'" % ED_USER)
+        cls.key = sb.query("SELECT JSON_VALUE(Priv, '$.authentication_string') FROM mysql.global_priv "
+                           "WHERE User = %s AND Host = 'localhost'", (ED_USER,))[0][0]
+        if harness.DIRECT:
+            cls.target = sb.socket
+        else:
+            users = {harness.APP_USER: harness.APP_PASSWORD, ED_USER: "ed25519:" + cls.key}
+            cls.daemon = harness.Mypoold(users=users).start()
+            cls.target = cls.daemon.socket
+
+    def test_key_is_what_mariadb_stores(self):
+        self.assertRegex(self.key, r"^[A-Za-z0-9+/]{43}$")
+
+    def test_cli_logs_in_with_client_ed25519(self):
+        rc, out, err = self.cli("SELECT 'ed'", user=ED_USER, password=ED_PASSWORD)
+        self.assertEqual((rc, out, err), (0, "ed\n", ""))
+        rc, out, err = self.cli("SELECT 'ed'", user=ED_USER, password="wrong")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("Access denied for user '%s'@'localhost' (using password: YES)" % ED_USER, err)
+        rc, out, err = self.cli("SELECT 'ed'", user=ED_USER, password="")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("Access denied for user '%s'@'localhost'" % ED_USER, err)
+
+    def test_mysqlclient_and_change_user(self):
+        c = self.track(MySQLdb.connect(unix_socket=self.target, user=ED_USER, passwd=ED_PASSWORD, db="test"))
+        cur = c.cursor()
+        cur.execute("SELECT 2")
+        self.assertEqual(cur.fetchall(), ((2,),))
+        c.change_user(harness.APP_USER, harness.APP_PASSWORD, "test")
+        c.change_user(ED_USER, ED_PASSWORD, "test")
+        cur = c.cursor()
+        cur.execute("SELECT 3")
+        self.assertEqual(cur.fetchall(), ((3,),))
+        with self.assertRaises(MySQLdb.OperationalError) as cm:
+            c.change_user(ED_USER, "wrong", "test")
+        self.assertEqual(cm.exception.args[0], 1045)
