@@ -179,3 +179,29 @@ class AccountTest(harness.TestCase):
             self.assertEqual(current_user(rep), RO)  # at its next transaction
         # Adding an account closes no server connection of the others.
         self.assertEqual(q(app, "SELECT @@pseudo_thread_id")[0][0], before)
+
+    def test_reload_removing_a_user(self):
+        d = self.start(pool_size=3)
+        rep = self.login(d, "rep")
+        self.assertEqual(current_user(rep), RO)
+        with open(d.config_path) as f:
+            text = f.read()
+        text = text.replace("rep = reppw\n", "").replace(
+            "[user.rep]\nbackend_user = %s\nbackend_password = %s\n" % (RO_ACCOUNT, RO_PASSWORD), "")
+        with open(d.config_path, "w") as f:
+            f.write(text)
+        d.send_signal(signal.SIGHUP)
+        self.assertTrue(harness.wait_until(lambda: "configuration reloaded" in d.log_text(), 5),
+                        d.log_tail())
+        with self.assertRaises(pymysql.MySQLError) as cm:
+            self.login(d, "rep")
+        self.assertEqual(cm.exception.args[0], 1045)
+        if POOL_MODE == "transaction":
+            # Its next transaction needs a server connection, which its account no longer gives.
+            with self.assertRaises(pymysql.MySQLError) as cm:
+                q(rep, "SELECT 1")
+            self.assertEqual(cm.exception.args[:2],
+                             (9002, "mypool: backend unavailable: user 'rep' is no longer in the configuration"))
+        else:
+            self.assertEqual(current_user(rep), RO)  # it holds its server connection until it leaves
+        self.assertEqual(current_user(self.login(d, "rep2")), RO)
