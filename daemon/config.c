@@ -157,6 +157,10 @@ static const struct key_def keys[] = {
 	{ "mypoold", "client_idle_timeout", KT_DURATION, FIELD(client_idle_timeout_ms), "0",
 	  .min = 0, .max = 720 * MS_PER_H, .reloadable = true,
 	  .doc = "Disconnect clients that send nothing for this long; 0 = never." },
+	{ "mypoold", "idle_transaction_timeout", KT_DURATION, FIELD(idle_transaction_timeout_ms), "0",
+	  .min = 0, .max = 720 * MS_PER_H, .reloadable = true,
+	  .doc = "Disconnect clients idle this long inside a transaction or, with transaction pooling, "
+		 "pinned to a server connection (rolled back, the connection freed); 0 = never." },
 	{ "mypoold", "server_version", KT_STRING, FIELD(server_version), "10.11.99-MariaDB-mypool",
 	  .max = 60, .reloadable = true,
 	  .doc = "Server version string announced to clients in the handshake." },

@@ -68,6 +68,7 @@ static const char *end_status_name(enum end_status e)
 	case END_DRAINED: return "shutdown";
 	case END_INTERNAL: return "internal error";
 	case END_KILLED: return "killed";
+	case END_IDLE: return "idle timeout";
 	}
 	return "?";
 }
@@ -847,9 +848,23 @@ static enum end_status change_user(struct session *s, struct pkt *p)
 	return END_QUIT;
 }
 
+/* How long the client may stay silent now (-1 = for ever), and which key says so:
+ * client_idle_timeout, or idle_transaction_timeout if shorter while it keeps a server connection
+ * busy (an open transaction; with transaction pooling also a pin). */
+static long idle_limit(const struct session *s, const char **key)
+{
+	unsigned t = s->cfg->client_idle_timeout_ms, tx = s->cfg->idle_transaction_timeout_ms;
+	bool holding = (s->status & STATUS_IN_TRANS) || (transaction_pooling(s) && s->be);
+	*key = "client_idle_timeout";
+	if (holding && tx && (!t || tx < t)) {
+		t = tx;
+		*key = "idle_transaction_timeout";
+	}
+	return t ? (long)t : -1;
+}
+
 static enum end_status command_loop(struct session *s)
 {
-	long idle_timeout = s->cfg->client_idle_timeout_ms ? (long)s->cfg->client_idle_timeout_ms : -1;
 	for (;;) {
 		if (relay_flush(s) != 0)
 			return END_CLIENT_GONE;
@@ -859,8 +874,15 @@ static enum end_status command_loop(struct session *s)
 			return END_DRAINED;
 		s->phase = PH_IDLE;
 		struct pkt p;
-		int rc = relay_client_packet(s, &p, idle_timeout);
+		const char *key;
+		long idle = idle_limit(s, &key);
+		errno = 0; /* ETIMEDOUT below must be this read's */
+		int rc = relay_client_packet(s, &p, idle);
 		s->phase = PH_ACTIVE;
+		if (rc != 0 && errno == ETIMEDOUT) {
+			log_info("idle for %ld ms (%s): disconnecting", idle, key);
+			return END_IDLE;
+		}
 		if (rc != 0)
 			return s->killed ? END_KILLED : s->drain ? END_DRAINED : END_CLIENT_GONE;
 		if (p.len == 0) {
@@ -1068,6 +1090,7 @@ static void session_close(struct session *s, enum end_status st)
 		log_debug("session ended: %s", end_status_name(st));
 		break;
 	case END_KILLED:
+	case END_IDLE:
 		log_info("session ended: %s", end_status_name(st));
 		break;
 	case END_CLIENT_GONE:

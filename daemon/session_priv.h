@@ -70,6 +70,7 @@ enum end_status {
 	END_DRAINED,       /* graceful shutdown */
 	END_INTERNAL,      /* out of memory and the like */
 	END_KILLED,        /* KILL CONNECTION by the same user */
+	END_IDLE,          /* client_idle_timeout or idle_transaction_timeout */
 };
 
 struct session {

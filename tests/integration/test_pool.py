@@ -390,3 +390,52 @@ class PoolTest(harness.TestCase):
         reader._sock.shutdown(socket.SHUT_RDWR)
         reader._force_close()
         reader._result.unbuffered_active = False
+
+
+@harness.mypool_only("client_idle_timeout and idle_transaction_timeout are mypool's")
+class IdleTimeoutTest(harness.TestCase):
+    shared_daemon = False
+
+    def test_idle_in_transaction_is_disconnected_and_rolled_back(self):
+        self.sandbox.query("CREATE TABLE IF NOT EXISTS test.idle_tx (id INT PRIMARY KEY)")
+        self.sandbox.query("DELETE FROM test.idle_tx")
+        d = harness.Mypoold(pool_size=1, idle_transaction_timeout="500ms", client_idle_timeout="3s",
+                            pool_wait_timeout="20s").start()
+        self.addCleanup(d.stop)
+        a = self.connect(target=d.socket)
+        with a.cursor() as cur:
+            cur.execute("BEGIN")
+            cur.execute("INSERT INTO idle_tx VALUES (1)")
+        # The only server connection is a's until the timeout frees it: b waits, then runs.
+        b = self.connect(target=d.socket, autocommit=True)
+        with b.cursor() as cur:
+            cur.execute("SELECT COUNT(*) FROM idle_tx")
+            self.assertEqual(cur.fetchall(), ((0,),), "a's transaction was not rolled back")
+        with self.assertRaises(pymysql.err.OperationalError):
+            a.cursor().execute("SELECT 1")
+        self.assertIn("idle for 500 ms (idle_transaction_timeout): disconnecting", d.log_text())
+        # Idle outside a transaction: only client_idle_timeout applies.
+        time.sleep(1)
+        with b.cursor() as cur:
+            cur.execute("SELECT 2")
+            self.assertEqual(cur.fetchall(), ((2,),))
+        self.assertTrue(harness.wait_until(
+            lambda: "idle for 3000 ms (client_idle_timeout): disconnecting" in d.log_text(), harness.scaled(10)),
+            d.log_tail())
+        with self.assertRaises(pymysql.err.OperationalError):
+            b.cursor().execute("SELECT 3")
+
+    def test_pinned_client_counts_as_holding_in_transaction_pooling(self):
+        transaction = os.environ.get("MYPOOL_TEST_POOL_MODE", "session") == "transaction"
+        d = harness.Mypoold(pool_size=2, idle_transaction_timeout="300ms").start()
+        self.addCleanup(d.stop)
+        c = self.connect(target=d.socket, autocommit=True)
+        c.cursor().execute("SET @pin = 1")
+        time.sleep(1)
+        if transaction:  # pinned: its server connection waits for it
+            with self.assertRaises(pymysql.err.OperationalError):
+                c.cursor().execute("SELECT @pin")
+        else:  # every session mode client holds one; only an open transaction counts
+            with c.cursor() as cur:
+                cur.execute("SELECT @pin")
+                self.assertEqual(cur.fetchall(), ((1,),))
