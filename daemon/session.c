@@ -734,6 +734,12 @@ static bool auth_sha2(struct session *s, struct pkt *p, const struct config_user
 		*seq = (uint8_t)(*seq + 1);
 		return (*st = END_QUIT, true);
 	}
+	if (s->port) {
+		/* Over TCP a client sends the password itself only encrypted with the server's RSA
+		 * key or over TLS, neither of which mypool has: mysql_native_password instead. */
+		log_debug("caching_sha2_password: switching a TCP client to mysql_native_password");
+		return false;
+	}
 	static const uint8_t full = 0x04;
 	log_debug("caching_sha2_password: full authentication");
 	proto_write_auth_more(&s->out, *seq, &full, 1);
@@ -743,7 +749,7 @@ static bool auth_sha2(struct session *s, struct pkt *p, const struct config_user
 	if (*st != END_QUIT)
 		return true;
 	if (n == 1 && pw[0] == 0x02) {
-		/* Over TCP without TLS the client asks for the server's RSA key instead. */
+		/* A client that insists on the server's RSA key even over the Unix socket. */
 		relay_send_err(s, *seq, ER_ACCESS_DENIED, "28000",
 			       "mypool: caching_sha2_password full authentication needs the Unix socket (mypool has no TLS)");
 		relay_flush(s);
