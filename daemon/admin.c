@@ -365,6 +365,9 @@ static void show_config(struct session *s)
 		snprintf(section, sizeof(section), "user.%s", u->name);
 		config_row(&tb, section, "backend_user", u->backend_user, NULL, true);
 		config_row(&tb, section, "backend_password", u->backend_password[0] ? "(hidden)" : "", "", true);
+		char max[16];
+		snprintf(max, sizeof(max), "%u", u->backend_max_connections);
+		config_row(&tb, section, "max_server_connections", max, "0", true);
 	}
 	send_table(s, names, &tb);
 	stats_table_free(&tb);

@@ -228,6 +228,10 @@ static const struct key_def keys[] = {
 	{ USER_SECTION, "backend_password", KT_STRING, offsetof(struct config_user, backend_password), "",
 	  .empty_ok = true, .secret = true, .reloadable = true, .per_user = true,
 	  .doc = "Password of that account, in plain text; empty = no password." },
+	{ USER_SECTION, "max_server_connections", KT_UINT, offsetof(struct config_user, backend_max_connections), "0",
+	  .min = 0, .max = 10000, .reloadable = true, .per_user = true,
+	  .doc = "Most server connections that account may hold at once, within pool_size (the same "
+		 "wherever the account appears); 0 = no cap of its own." },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -1139,19 +1143,29 @@ static void apply_user_section(struct parse *ps, struct user_section *us)
 		perr(ps, us->line, "out of memory");
 		return;
 	}
-	/* mypool tells server accounts apart by their name: one name, one password. */
-	const char *pw = us->u.backend_password, *other = NULL;
-	if (c->backend_user != NULL && strcmp(c->backend_user, acct) == 0 && strcmp(c->backend_password, pw) != 0)
+	/* mypool tells server accounts apart by their name: one name, one password, one cap (the
+	 * [backend] account has none but pool_size). */
+	const char *pw = us->u.backend_password, *other = NULL, *what = NULL;
+	unsigned max = us->u.backend_max_connections;
+	if (c->backend_user != NULL && strcmp(c->backend_user, acct) == 0) {
 		other = "[backend]";
-	for (size_t i = 0; i < c->n_users && other == NULL; i++)
-		if (c->users[i].backend_user != NULL && strcmp(c->users[i].backend_user, acct) == 0 &&
-		    strcmp(c->users[i].backend_password, pw) != 0)
-			other = c->users[i].name;
-	if (other != NULL) {
-		perr(ps, us->line, "section [%s%s]: account '%s' has another backend_password in %s%s%s", USER_PREFIX,
-		     us->name, acct, other[0] == '[' ? "" : "[" USER_PREFIX, other, other[0] == '[' ? "" : "]");
+		what = strcmp(c->backend_password, pw) != 0 ? "backend_password" : max ? "max_server_connections" : NULL;
+	}
+	for (size_t i = 0; i < c->n_users && what == NULL; i++) {
+		const struct config_user *o = &c->users[i];
+		if (o->backend_user == NULL || strcmp(o->backend_user, acct) != 0)
+			continue;
+		other = o->name;
+		what = strcmp(o->backend_password, pw) != 0	 ? "backend_password"
+		       : o->backend_max_connections != max ? "max_server_connections"
+							    : NULL;
+	}
+	if (what != NULL) {
+		perr(ps, us->line, "section [%s%s]: account '%s' has another %s in %s%s%s", USER_PREFIX, us->name,
+		     acct, what, other[0] == '[' ? "" : "[" USER_PREFIX, other, other[0] == '[' ? "" : "]");
 		return;
 	}
+	u->backend_max_connections = max;
 	u->backend_user = str_take(&us->u.backend_user);
 	u->backend_password = str_take(&us->u.backend_password);
 }
@@ -1442,6 +1456,14 @@ const char *config_account_password(const struct config *c, const char *user)
 		if (c->users[i].backend_user != NULL && strcmp(c->users[i].backend_user, user) == 0)
 			return c->users[i].backend_password;
 	return NULL;
+}
+
+unsigned config_account_max(const struct config *c, const char *user)
+{
+	for (size_t i = 0; i < c->n_users; i++)
+		if (c->users[i].backend_user != NULL && strcmp(c->users[i].backend_user, user) == 0)
+			return c->users[i].backend_max_connections;
+	return 0;
 }
 
 static bool str_differs(const char *a, const char *b)

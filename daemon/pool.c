@@ -35,7 +35,14 @@ struct pool_account {
 	unsigned backoff_ms;
 	char down_reason[256];
 	unsigned n_total, n_connecting; /* its share of the pool's */
+	unsigned max;            /* its cap (max_server_connections); 0 = pool_size only */
 };
+
+/* Locked: may account a open one more backend? */
+static bool can_open(const struct pool_account *a)
+{
+	return !a->max || a->n_total < a->max;
+}
 
 /* What makes backends interchangeable. */
 struct kind {
@@ -119,9 +126,12 @@ static bool kind_of(struct pool *p, const char *user, bool found_rows, struct ki
 	config_user_account(cfg, u, &name, &password);
 	k->acct = account_get(p, name);
 	k->found_rows = found_rows;
-	if (!k->acct)
+	if (!k->acct) {
 		snprintf(err, errlen, "out of memory");
-	return k->acct != NULL;
+		return false;
+	}
+	k->acct->max = config_account_max(cfg, name);
+	return true;
 }
 
 static bool kind_is(const struct backend *b, const struct kind *k)
@@ -161,14 +171,6 @@ static void queue_remove(struct pool *p, struct pool_waiter *w)
 	p->n_waiting--;
 }
 
-static struct pool_waiter *queue_pop(struct pool *p)
-{
-	struct pool_waiter *w = p->wait_head;
-	if (w)
-		queue_remove(p, w);
-	return w;
-}
-
 /* Locked: fail the waiters of account a (it is down), or all of them (a NULL: shutdown). */
 static void fail_waiters(struct pool *p, const struct pool_account *a)
 {
@@ -200,14 +202,18 @@ static void slot_drop(struct pool *p, struct pool_account *a)
 	a->n_total--;
 }
 
-/* Locked: a slot became free (a backend was closed): hand it to the first waiter. */
+/* Locked: a slot became free (a backend was closed): hand it to the first waiter whose account
+ * may open one. */
 static void slot_freed(struct pool *p)
 {
-	struct pool_waiter *w = queue_pop(p);
-	if (w) {
+	for (struct pool_waiter *w = p->wait_head; w; w = w->next) {
+		if (!can_open(w->acct))
+			continue; /* it waits for a backend of its own account */
+		queue_remove(p, w);
 		w->state = W_SLOT;
 		slot_take(p, w->acct);
 		p->wake(w);
+		return;
 	}
 }
 
@@ -328,13 +334,14 @@ struct backend *pool_checkout(struct pool *p, const char *user, bool found_rows,
 			*perr = POOL_UNAVAILABLE;
 			return NULL;
 		}
-		if (p->n_total < pool_cfg(p)->pool_size) {
+		if (p->n_total < pool_cfg(p)->pool_size && can_open(k.acct)) {
 			slot_take(p, k.acct);
 			pthread_mutex_unlock(&p->lock);
 			return connect_in_slot(p, &k, perr, err, errlen);
 		}
-		/* Full: an idle backend of another kind makes room for ours. */
-		b = take_idle(p, &k, true);
+		/* Full: an idle backend of another kind makes room for ours (unless our account has
+		 * all it may have: then only one of its own will do). */
+		b = can_open(k.acct) ? take_idle(p, &k, true) : NULL;
 		if (b) {
 			slot_drop(p, b->acct);
 			slot_take(p, k.acct);
@@ -425,8 +432,17 @@ void pool_release(struct pool *p, struct backend *b)
 	}
 	b->idle_since_ms = now;
 	pthread_mutex_lock(&p->lock);
+	/* The first waiter that can use it: one of its kind gets it; one whose account may open a
+	 * backend once this one is closed gets its slot (a waiter whose account is at its cap
+	 * waits for one of its own). */
 	struct pool_waiter *w = p->shutting_down ? NULL : p->wait_head;
-	if (w && w->acct == b->acct && w->found_rows == b->found_rows) {
+	bool same = false;
+	for (; w; w = w->next) {
+		same = w->acct == b->acct && w->found_rows == b->found_rows;
+		if (same || !w->acct->max || w->acct->n_total - (w->acct == b->acct) < w->acct->max)
+			break;
+	}
+	if (w && same) {
 		queue_remove(p, w);
 		w->state = W_BACKEND;
 		w->granted = b;
@@ -435,7 +451,6 @@ void pool_release(struct pool *p, struct backend *b)
 		return;
 	}
 	if (w) {
-		/* The first waiter needs another kind: replace this one. */
 		pthread_mutex_unlock(&p->lock);
 		close_backend(p, b);
 		return;

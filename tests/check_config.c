@@ -933,6 +933,20 @@ START_TEST(user_accounts)
 	load_err(BASE "x = pw\n[user.app]\nbackend_user = a\nbackend_password = 1\n"
 		 "[user.x]\nbackend_user = a\nbackend_password = 2\n",
 		 "t.ini:10: section [user.x]: account 'a' has another backend_password in [user.app]\n");
+
+	/* max_server_connections: one cap per account; none for the [backend] one. */
+	c = load_ok(BASE "x = pw\n[user.app]\nbackend_user = a\nmax_server_connections = 3\n"
+		    "[user.x]\nbackend_user = a\nmax_server_connections = 3\n");
+	ck_assert_uint_eq(config_account_max(c, "a"), 3);
+	ck_assert_uint_eq(config_account_max(c, "u"), 0);
+	config_free(c);
+	load_err(BASE "x = pw\n[user.app]\nbackend_user = a\nmax_server_connections = 3\n"
+		 "[user.x]\nbackend_user = a\n",
+		 "t.ini:10: section [user.x]: account 'a' has another max_server_connections in [user.app]\n");
+	load_err(BASE "[user.app]\nbackend_user = u\nmax_server_connections = 2\n",
+		 "t.ini:6: section [user.app]: account 'u' has another max_server_connections in [backend]\n");
+	load_err(BASE "[user.app]\nbackend_user = a\nmax_server_connections = 10001\n",
+		 "t.ini:8: key 'max_server_connections': must be 0..10000, got 10001\n");
 }
 END_TEST
 

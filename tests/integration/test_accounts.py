@@ -3,6 +3,7 @@ MariaDB account (verify at mypool, log in as that account), in either pool mode.
 
 import os
 import signal
+import threading
 
 import MySQLdb
 import pymysql
@@ -205,3 +206,35 @@ class AccountTest(harness.TestCase):
         else:
             self.assertEqual(current_user(rep), RO)  # it holds its server connection until it leaves
         self.assertEqual(current_user(self.login(d, "rep2")), RO)
+
+    def test_max_server_connections_caps_an_account(self):
+        capped = SECTIONS.replace("backend_password = %s\n" % RO_PASSWORD,
+                                  "backend_password = %s\nmax_server_connections = 1\n" % RO_PASSWORD)
+        d = self.start(extra=capped, pool_size=4, pool_wait_timeout="30s")
+        rep, rep2, app = self.login(d, "rep"), self.login(d, "rep2", database=None), self.login(d, "app")
+        q(rep, "BEGIN")
+        q(rep, "SELECT 1")  # report_ro's one server connection
+        result = {}
+
+        def second():
+            try:
+                result["rows"] = q(rep2, "SELECT CURRENT_USER()")
+            except Exception as e:  # noqa: BLE001 - reported below
+                result["error"] = e
+        t = threading.Thread(target=second, daemon=True)
+        t.start()
+
+        def waiting():
+            rc, lines, _ = admin_cli(d, "SHOW POOLS")
+            rows = {r["account"]: r for r in as_dicts(lines)} if rc == 0 else {}
+            return RO_ACCOUNT in rows and rows[RO_ACCOUNT]["clients_waiting"] == "1" and rows
+        rows = harness.wait_until(waiting, harness.scaled(10), interval=0.1)
+        self.assertTrue(rows, "rep2 did not wait for report_ro's only connection")
+        self.assertEqual(rows[RO_ACCOUNT]["server_total"], "1")
+        self.assertEqual(current_user(app), POOL_ACCOUNT)  # the pool itself has room
+        if POOL_MODE == "transaction":
+            q(rep, "COMMIT")
+        else:
+            rep.close()
+        t.join(harness.scaled(20))
+        self.assertEqual(result.get("rows"), ((RO,),), result)
