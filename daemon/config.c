@@ -157,6 +157,10 @@ static const struct key_def keys[] = {
 	{ "mypoold", "client_idle_timeout", KT_DURATION, FIELD(client_idle_timeout_ms), "0",
 	  .min = 0, .max = 720 * MS_PER_H, .reloadable = true,
 	  .doc = "Disconnect clients that send nothing for this long; 0 = never." },
+	{ "mypoold", "client_login_timeout", KT_DURATION, FIELD(client_login_timeout_ms), "10s",
+	  .min = 1, .max = MS_PER_H, .reloadable = true,
+	  .doc = "Disconnect clients that have not finished logging in this long after connecting (or "
+		 "after sending COM_CHANGE_USER)." },
 	{ "mypoold", "idle_transaction_timeout", KT_DURATION, FIELD(idle_transaction_timeout_ms), "0",
 	  .min = 0, .max = 720 * MS_PER_H, .reloadable = true,
 	  .doc = "Disconnect clients idle this long inside a transaction or, with transaction pooling, "

@@ -54,6 +54,7 @@ struct config {
 	unsigned max_allowed_packet; /* bytes, largest logical packet a client may send */
 	unsigned coro_stack_size;    /* bytes per client session coroutine */
 	unsigned client_idle_timeout_ms; /* 0 = never */
+	unsigned client_login_timeout_ms; /* for the handshake response and authentication */
 	unsigned idle_transaction_timeout_ms; /* ... while holding a server connection; 0 = never */
 	char *server_version;        /* version string announced to clients */
 	char *user;                  /* switch to this user after opening the sockets; NULL = stay */

@@ -674,11 +674,18 @@ static enum end_status deny(struct session *s, uint8_t seq, bool with_password, 
 	return END_AUTH_FAILED;
 }
 
+/* What is left of client_login_timeout for the current login (at least 1 ms). */
+static long login_time_left(const struct session *s)
+{
+	uint64_t spent = mono_ms() - s->login_ms;
+	return spent < s->cfg->client_login_timeout_ms ? (long)(s->cfg->client_login_timeout_ms - spent) : 1;
+}
+
 /* Read the next authentication packet of the client into token. */
 static enum end_status auth_read(struct session *s, struct pkt *p, uint8_t *seq, uint8_t *token, size_t cap,
 				 size_t *len)
 {
-	if (relay_flush(s) != 0 || relay_client_packet(s, p, HANDSHAKE_TIMEOUT_MS) != 0)
+	if (relay_flush(s) != 0 || relay_client_packet(s, p, login_time_left(s)) != 0)
 		return END_CLIENT_GONE;
 	if (!p->whole || p->seq != (uint8_t)(*seq + 1) || p->len > cap) {
 		relay_send_err(s, (uint8_t)(*seq + 2), ER_HANDSHAKE, "08S01", "Bad handshake");
@@ -834,6 +841,7 @@ static enum end_status change_user(struct session *s, struct pkt *p)
 		relay_flush(s);
 		return END_PROTOCOL;
 	}
+	s->login_ms = mono_ms();
 	forget_state(s);
 	free(s->schema);
 	s->schema = cu.db && cu.db_len ? strndup((const char *)cu.db, cu.db_len) : NULL;
@@ -1006,7 +1014,7 @@ static enum end_status authenticate(struct session *s)
 		return END_CLIENT_GONE;
 
 	struct pkt p;
-	if (relay_client_packet(s, &p, HANDSHAKE_TIMEOUT_MS) != 0)
+	if (relay_client_packet(s, &p, login_time_left(s)) != 0)
 		return END_CLIENT_GONE;
 	if (!p.whole || p.seq != 1) {
 		log_info("bad handshake response (seq %u, %u bytes)", p.seq, p.len);
@@ -1188,7 +1196,7 @@ void session_start(struct worker_thread *t, int fd, uint32_t id, bool tcp)
 	if (tcp)
 		peer_of(s);
 	s->phase = PH_HANDSHAKE;
-	s->started_ms = mono_ms();
+	s->started_ms = s->login_ms = mono_ms();
 	buf_init(&s->in, 0);
 	buf_init(&s->out, 0);
 	buf_init(&s->bin, 0);

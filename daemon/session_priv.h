@@ -37,7 +37,6 @@ struct worker_thread;
 		    CAP_PLUGIN_AUTH_LENENC_DATA | CAP_IGNORE_SIGPIPE | CAP_LOCAL_FILES | CAP_IGNORE_SPACE) | \
 	 MARIADB_CAP_EXTENDED_METADATA)
 #define DEFAULT_COLLATION 45 /* utf8mb4_general_ci */
-#define HANDSHAKE_TIMEOUT_MS 10000
 #define NATIVE_PLUGIN "mysql_native_password"
 
 /* Buffers: client input is buffered whole up to CLIENT_WHOLE_MAX per packet (larger packets are
@@ -102,6 +101,7 @@ struct session {
 	bool killed;           /* KILL CONNECTION: end after the current command */
 	bool lid_dirty;        /* LAST_INSERT_ID() may have changed: read it before letting go */
 	uint64_t started_ms;
+	uint64_t login_ms;     /* when the current login (connect or COM_CHANGE_USER) began */
 	/* Transaction pooling: the client's session state, applied to whichever backend it gets. */
 	struct varset vars;     /* system variables it changed (from the session trackers) */
 	unsigned pins;          /* 1 << enum pin_reason: keep the backend until reset/disconnect */

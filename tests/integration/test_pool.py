@@ -439,3 +439,11 @@ class IdleTimeoutTest(harness.TestCase):
             with c.cursor() as cur:
                 cur.execute("SELECT @pin")
                 self.assertEqual(cur.fetchall(), ((1,),))
+
+    def test_client_login_timeout(self):
+        d = harness.Mypoold(client_login_timeout="500ms").start()
+        self.addCleanup(d.stop)
+        r = self.raw(target=d.socket)
+        r.read_greeting()  # and then nothing
+        self.assertIsNone(r.read_until_closed_or_packet(), "the silent client was not disconnected")
+        self.assertEqual(self.connect(target=d.socket).cursor().execute("SELECT 1"), 1)
