@@ -17,6 +17,7 @@ Environment:
 import atexit
 import hashlib
 import os
+import re
 import signal
 import socket
 import struct
@@ -839,6 +840,12 @@ class Mypoold:
                 return f.read()
         except OSError:
             return ""
+
+    def wait_reloaded(self, count=1, timeout=5):
+        """Wait until the worker has applied `count` reloads in all (the supervisor logs the same
+        words first, when it has only checked the file); True if it has."""
+        pat = re.compile(r"worker\[\d+\] INFO configuration reloaded")
+        return wait_until(lambda: len(pat.findall(self.log_text())) >= count, scaled(timeout))
 
     def log_tail(self, n=60):
         lines = self.log_text().splitlines()

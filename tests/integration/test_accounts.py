@@ -173,8 +173,7 @@ class AccountTest(harness.TestCase):
         with open(d.config_path, "a") as f:
             f.write(SECTIONS)
         d.send_signal(signal.SIGHUP)
-        self.assertTrue(harness.wait_until(lambda: "configuration reloaded" in d.log_text(), 5),
-                        d.log_tail())
+        self.assertTrue(d.wait_reloaded(), d.log_tail())
         self.assertEqual(current_user(self.login(d, "rep")), RO)
         if POOL_MODE == "transaction":
             self.assertEqual(current_user(rep), RO)  # at its next transaction
@@ -192,8 +191,7 @@ class AccountTest(harness.TestCase):
         with open(d.config_path, "w") as f:
             f.write(text)
         d.send_signal(signal.SIGHUP)
-        self.assertTrue(harness.wait_until(lambda: "configuration reloaded" in d.log_text(), 5),
-                        d.log_tail())
+        self.assertTrue(d.wait_reloaded(), d.log_tail())
         with self.assertRaises(pymysql.MySQLError) as cm:
             self.login(d, "rep")
         self.assertEqual(cm.exception.args[0], 1045)

@@ -181,7 +181,7 @@ class ReloadTest(unittest.TestCase):
         self.rewrite(d, "[users]\n", "[users]\nlater = laterpw\n")
         rc, _, err = admin_cli(d, "RELOAD")
         self.assertEqual(rc, 0, err)
-        harness.wait_until(lambda: "configuration reloaded" in d.log_text(), 5)
+        self.assertTrue(d.wait_reloaded(), d.log_tail())
         rc, lines, err = admin_cli(d, "SHOW CONFIG")
         config = {(r["section"], r["key"]): r["value"] for r in as_dicts(lines)}
         self.assertEqual(config[("backend", "pool_size")], "6")
@@ -221,7 +221,7 @@ class ReloadTest(unittest.TestCase):
         self.rewrite(d, "socket = %s" % first, "socket = %s" % second)
         rc, _, err = admin_cli(d, "RELOAD")
         self.assertEqual(rc, 0, err)
-        harness.wait_until(lambda: "configuration reloaded" in d.log_text(), 5)
+        self.assertTrue(d.wait_reloaded(), d.log_tail())
 
         def old_gone():
             rc, lines, _ = admin_cli(d, "SHOW SERVERS")

@@ -492,8 +492,7 @@ class PrivilegeTest(harness.TestCase):
             self.assertEqual(p.returncode, rc, "connect as uid %d" % uid)
 
         d.send_signal(signal.SIGHUP)  # reads the file again as nobody
-        self.assertTrue(harness.wait_until(lambda: "configuration reloaded" in d.log_text(), 5),
-                        d.log_tail())
+        self.assertTrue(d.wait_reloaded(), d.log_tail())
         d.stop()  # exit 0, socket removed
         self.assertFalse(os.path.exists(metrics), "metrics socket left behind")
 
