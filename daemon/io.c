@@ -87,18 +87,22 @@ static void on_fd_event(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Register f on this thread's loop with interest `events` (from any other loop first). An
- * edge-triggered registration reports the readiness the socket already has, so none is lost. */
-static void fd_register(struct io_fd *f, short events)
+ * edge-triggered registration reports the readiness the socket already has, so none is lost.
+ * false if out of memory. */
+static bool fd_register(struct io_fd *f, short events)
 {
+	f->base = NULL;
 	if (f->ev)
 		event_del(f->ev); /* from another thread too: libevent waits for a running callback */
 	else if (!(f->ev = event_new(base, f->fd, 0, on_fd_event, f)))
-		return;
+		return false;
 	event_assign(f->ev, base, f->fd, (short)(events | EV_PERSIST | EV_ET), on_fd_event, f);
-	event_add(f->ev, NULL);
+	if (event_add(f->ev, NULL) != 0)
+		return false;
 	f->base = base;
 	f->events = events;
 	f->ready = 0;
+	return true;
 }
 
 void io_fd_release(struct io_fd *f)
@@ -112,16 +116,15 @@ void io_fd_release(struct io_fd *f)
 
 enum io_result io_fd_wait(struct io_fd *f, short events, long timeout_ms, short *ready)
 {
-	if (f->fd < 0) { /* released: nothing to wait for */
+	/* Writable edges come with every read the peer makes: listen for them only from a write
+	 * wait to the next read wait (a stream of writes to a slow client registers once). */
+	short want = (short)(EV_READ | (events & EV_WRITE));
+	if (f->fd < 0 || ((f->base != base || want != f->events) && !fd_register(f, want))) {
+		/* Released, or out of memory: nothing to wait for; the caller sees a timeout. */
 		if (ready)
 			*ready = 0;
 		return IO_TIMEOUT;
 	}
-	/* Writable edges come with every read the peer makes: listen for them only from a write
-	 * wait to the next read wait (a stream of writes to a slow client registers once). */
-	short want = (short)(EV_READ | (events & EV_WRITE));
-	if (f->base != base || want != f->events)
-		fd_register(f, want);
 	enum io_result r = IO_READY;
 	if (f->ready & events) {
 		if (ready)
