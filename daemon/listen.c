@@ -195,6 +195,23 @@ static bool tcp_matches(const struct sockaddr *sa, const char *hostport)
 	return found;
 }
 
+bool listen_ip_port(const struct sockaddr_storage *ss, char *host, size_t hostlen, unsigned *port)
+{
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)ss;
+		inet_ntop(AF_INET, &in->sin_addr, host, (socklen_t)hostlen);
+		*port = ntohs(in->sin_port);
+		return true;
+	}
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)ss;
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, (socklen_t)hostlen);
+		*port = ntohs(in6->sin6_port);
+		return true;
+	}
+	return false;
+}
+
 enum listen_match listen_match(int fd, const char *path, const char *hostport, const char *other, char *desc,
 			       size_t desclen)
 {
@@ -230,20 +247,10 @@ enum listen_match listen_match(int fd, const char *path, const char *hostport, c
 			return LISTEN_MATCH_OTHER;
 		return LISTEN_MATCH_NONE;
 	}
-	if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) {
-		char host[INET6_ADDRSTRLEN] = "?";
-		unsigned port;
-		if (ss.ss_family == AF_INET) {
-			const struct sockaddr_in *in = (const void *)&ss;
-			inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
-			port = ntohs(in->sin_port);
-			snprintf(desc, desclen, "tcp:%s:%u", host, port);
-		} else {
-			const struct sockaddr_in6 *in6 = (const void *)&ss;
-			inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
-			port = ntohs(in6->sin6_port);
-			snprintf(desc, desclen, "tcp:[%s]:%u", host, port);
-		}
+	char host[INET6_ADDRSTRLEN] = "?";
+	unsigned port;
+	if (listen_ip_port(&ss, host, sizeof(host), &port)) {
+		snprintf(desc, desclen, ss.ss_family == AF_INET ? "tcp:%s:%u" : "tcp:[%s]:%u", host, port);
 		if (hostport != NULL && tcp_matches((const struct sockaddr *)&ss, hostport))
 			return LISTEN_MATCH_TCP;
 		if (other != NULL && other[0] != '/' && tcp_matches((const struct sockaddr *)&ss, other))

@@ -3,7 +3,9 @@
 #ifndef MYPOOL_LISTEN_H
 #define MYPOOL_LISTEN_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 /* Create, bind and listen on a Unix socket at path with the given mode, owned by uid:gid
@@ -13,6 +15,10 @@
 int listen_unix(const char *path, unsigned mode, uid_t uid, gid_t gid, char *err, size_t errlen);
 /* "host:port" or "[v6]:port" -> listening TCP socket, or -1 (err filled). */
 int listen_tcp(const char *hostport, char *err, size_t errlen);
+
+/* The IP address (as text) and port of an IPv4 or IPv6 socket address; false for other
+ * families (a Unix socket). */
+bool listen_ip_port(const struct sockaddr_storage *ss, char *host, size_t hostlen, unsigned *port);
 
 /* Socket activation: the first inherited fd (sd_listen_fds(3)). */
 #define LISTEN_FDS_START 3

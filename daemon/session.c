@@ -6,8 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -17,6 +15,7 @@
 #include "config.h"
 #include "coro.h"
 #include "io.h"
+#include "listen.h"
 #include "log.h"
 #include "pool.h"
 #include "proto.h"
@@ -1166,17 +1165,9 @@ static void peer_of(struct session *s)
 {
 	struct sockaddr_storage sa;
 	socklen_t len = sizeof(sa);
-	if (getpeername(s->fd, (struct sockaddr *)&sa, &len) != 0)
-		return;
-	if (sa.ss_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)&sa;
-		inet_ntop(AF_INET, &in->sin_addr, s->host, sizeof(s->host));
-		s->port = ntohs(in->sin_port);
-	} else if (sa.ss_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&sa;
-		inet_ntop(AF_INET6, &in6->sin6_addr, s->host, sizeof(s->host));
-		s->port = ntohs(in6->sin6_port);
-	}
+	unsigned port;
+	if (getpeername(s->fd, (struct sockaddr *)&sa, &len) == 0 && listen_ip_port(&sa, s->host, sizeof(s->host), &port))
+		s->port = (uint16_t)port;
 }
 
 void session_start(struct worker_thread *t, int fd, uint32_t id, bool tcp)
