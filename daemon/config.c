@@ -1174,6 +1174,12 @@ static void apply_user_section(struct parse *ps, struct user_section *us)
 	u->backend_password = str_take(&us->u.backend_password);
 }
 
+/* strcmp order, which config_find_user's search follows (names have no NUL inside). */
+static int user_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct config_user *)a)->name, ((const struct config_user *)b)->name);
+}
+
 static void free_secret(char *s)
 {
 	if (s != NULL) {
@@ -1267,10 +1273,13 @@ static int parse_text(const char *text, size_t len, const char *name, FILE *errs
 	check_whole(ps);
 
 	n = ps->nerr;
-	if (n == 0)
+	if (n == 0) {
+		/* By name, for config_find_user's binary search (every login and checkout). */
+		qsort(ps->c->users, ps->c->n_users, sizeof(*ps->c->users), user_cmp);
 		*out = ps->c;
-	else
+	} else {
 		config_free(ps->c);
+	}
 	free(ps->user_line);
 	for (size_t i = 0; i < ps->n_usecs; i++) {
 		free(ps->usecs[i].name);
@@ -1437,10 +1446,20 @@ int config_value(const struct config *c, const char *section, const char *name, 
 
 const struct config_user *config_find_user(const struct config *c, const char *name, size_t name_len)
 {
-	for (size_t i = 0; i < c->n_users; i++) {
-		const struct config_user *u = &c->users[i];
-		if (strlen(u->name) == name_len && memcmp(u->name, name, name_len) == 0)
+	size_t lo = 0, hi = c->n_users;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct config_user *u = &c->users[mid];
+		size_t ul = strlen(u->name);
+		int r = memcmp(u->name, name, ul < name_len ? ul : name_len);
+		if (r == 0)
+			r = (ul > name_len) - (ul < name_len);
+		if (r == 0)
 			return u;
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
 	return NULL;
 }
@@ -1460,14 +1479,6 @@ const char *config_account_password(const struct config *c, const char *user)
 		if (c->users[i].backend_user != NULL && strcmp(c->users[i].backend_user, user) == 0)
 			return c->users[i].backend_password;
 	return NULL;
-}
-
-unsigned config_account_max(const struct config *c, const char *user)
-{
-	for (size_t i = 0; i < c->n_users; i++)
-		if (c->users[i].backend_user != NULL && strcmp(c->users[i].backend_user, user) == 0)
-			return c->users[i].backend_max_connections;
-	return 0;
 }
 
 static bool str_differs(const char *a, const char *b)

@@ -34,7 +34,9 @@ struct config_user {
 	 * account's password (never NULL when backend_user is set); NULL = the [backend] account. */
 	char *backend_user;
 	char *backend_password;
-	unsigned backend_max_connections; /* that account's share of pool_size at most; 0 = no cap */
+	/* That account's share of pool_size at most (the same for every user of the account);
+	 * 0 = no cap. */
+	unsigned backend_max_connections;
 };
 
 struct config {
@@ -112,9 +114,6 @@ void config_user_account(const struct config *c, const struct config_user *u, co
 			 const char **password);
 /* The password of server account `user` in c, or NULL if no user runs as that account. */
 const char *config_account_password(const struct config *c, const char *user);
-/* The most server connections account `user` may have at once (its [user.NAME]
- * max_server_connections); 0 = only pool_size limits it. */
-unsigned config_account_max(const struct config *c, const char *user);
 /* Whether a server connection logged in as some account under `old` may no longer be used under
  * `next`: the server address changed, or an account of `old` is gone or has another password. */
 bool config_accounts_changed(const struct config *old, const struct config *next);

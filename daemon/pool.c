@@ -130,7 +130,7 @@ static bool kind_of(struct pool *p, const char *user, bool found_rows, struct ki
 		snprintf(err, errlen, "out of memory");
 		return false;
 	}
-	k->acct->max = config_account_max(cfg, name);
+	k->acct->max = u->backend_max_connections;
 	return true;
 }
 

@@ -937,8 +937,8 @@ START_TEST(user_accounts)
 	/* max_server_connections: one cap per account; none for the [backend] one. */
 	c = load_ok(BASE "x = pw\n[user.app]\nbackend_user = a\nmax_server_connections = 3\n"
 		    "[user.x]\nbackend_user = a\nmax_server_connections = 3\n");
-	ck_assert_uint_eq(config_account_max(c, "a"), 3);
-	ck_assert_uint_eq(config_account_max(c, "u"), 0);
+	ck_assert_uint_eq(config_find_user(c, "app", 3)->backend_max_connections, 3);
+	ck_assert_uint_eq(config_find_user(c, "x", 1)->backend_max_connections, 3);
 	config_free(c);
 	load_err(BASE "x = pw\n[user.app]\nbackend_user = a\nmax_server_connections = 3\n"
 		 "[user.x]\nbackend_user = a\n",
