@@ -39,17 +39,23 @@ static void gauge(struct evbuffer *b, const char *name, const char *help, double
 	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s gauge\n%s %.15g\n", name, help, name, name, v);
 }
 
-/* A label value: backslash, double quote and newline escaped, as the text format wants. */
-static void label_value(struct evbuffer *b, const char *v)
+/* One sample of a per-account series: NAME{account="A"[,state="S"]} V, the account name
+ * escaped as the text format wants (backslash, double quote, newline). */
+static void account_sample(struct evbuffer *b, const char *name, const char *account, const char *state,
+			   unsigned v)
 {
-	for (; *v; v++) {
-		if (*v == '\\' || *v == '"')
-			evbuffer_add_printf(b, "\\%c", *v);
-		else if (*v == '\n')
+	evbuffer_add_printf(b, "%s{account=\"", name);
+	for (const char *c = account; *c; c++) {
+		if (*c == '\\' || *c == '"')
+			evbuffer_add_printf(b, "\\%c", *c);
+		else if (*c == '\n')
 			evbuffer_add(b, "\\n", 2);
 		else
-			evbuffer_add(b, v, 1);
+			evbuffer_add(b, c, 1);
 	}
+	if (state)
+		evbuffer_add_printf(b, "\",state=\"%s", state);
+	evbuffer_add_printf(b, "\"} %u\n", v);
 }
 
 /* Each server account's share of the server connections (see SHOW POOLS). */
@@ -60,25 +66,19 @@ static void per_account(struct evbuffer *b, struct pool *pool)
 	if (!acc)
 		return;
 	n = pool_get_account_stats(pool, acc, n);
-	evbuffer_add_printf(b, "# HELP mypool_account_server_connections Server connections of each server "
-			       "account now, by state.\n# TYPE mypool_account_server_connections gauge\n");
+	const char *conns = "mypool_account_server_connections", *waiting = "mypool_account_clients_waiting";
+	evbuffer_add_printf(b, "# HELP %s Server connections of each server account now, by state.\n"
+			       "# TYPE %s gauge\n", conns, conns);
 	for (size_t i = 0; i < n; i++) {
 		const struct pool_account_stats *a = &acc[i];
-		const char *states[] = { "active", "idle", "connecting" };
-		unsigned values[] = { a->total - a->idle - a->connecting, a->idle, a->connecting };
-		for (int k = 0; k < 3; k++) {
-			evbuffer_add_printf(b, "mypool_account_server_connections{account=\"");
-			label_value(b, a->name);
-			evbuffer_add_printf(b, "\",state=\"%s\"} %u\n", states[k], values[k]);
-		}
+		account_sample(b, conns, a->name, "active", a->total - a->idle - a->connecting);
+		account_sample(b, conns, a->name, "idle", a->idle);
+		account_sample(b, conns, a->name, "connecting", a->connecting);
 	}
-	evbuffer_add_printf(b, "# HELP mypool_account_clients_waiting Clients waiting for a server connection "
-			       "of each server account now.\n# TYPE mypool_account_clients_waiting gauge\n");
-	for (size_t i = 0; i < n; i++) {
-		evbuffer_add_printf(b, "mypool_account_clients_waiting{account=\"");
-		label_value(b, acc[i].name);
-		evbuffer_add_printf(b, "\"} %u\n", acc[i].waiting);
-	}
+	evbuffer_add_printf(b, "# HELP %s Clients waiting for a server connection of each server account now.\n"
+			       "# TYPE %s gauge\n", waiting, waiting);
+	for (size_t i = 0; i < n; i++)
+		account_sample(b, waiting, acc[i].name, NULL, acc[i].waiting);
 	free(acc);
 }
 
