@@ -353,6 +353,18 @@ int mypool_reconnect(mypool_conn *conn)
 	return conn_open(conn);
 }
 
+int mypool__conn_start(struct mypool_conn *conn, const char *sql, const char *fn)
+{
+	if (conn == NULL)
+		return MYPOOL_ERR_INVAL;
+	int rc = mypool__conn_ready(conn);
+	if (rc < 0)
+		return rc;
+	if (sql == NULL)
+		return mypool__conn_fail(conn, MYPOOL_ERR_INVAL, "%s: sql is NULL", fn);
+	return 0;
+}
+
 int mypool__conn_ready(struct mypool_conn *conn)
 {
 	mypool__conn_clear_error(conn);

@@ -86,14 +86,8 @@ mypool_cursor *mypool_query(mypool_conn *conn, const char *sql)
 	struct mypool_cursor *cur;
 	MYSQL_RES *res;
 
-	if (conn == NULL)
+	if (mypool__conn_start(conn, sql, "mypool_query") < 0)
 		return NULL;
-	if (mypool__conn_ready(conn) < 0)
-		return NULL;
-	if (sql == NULL) {
-		mypool__conn_fail(conn, MYPOOL_ERR_INVAL, "mypool_query: sql is NULL");
-		return NULL;
-	}
 	if (mysql_real_query(&conn->my, sql, (unsigned long)strlen(sql)) != 0) {
 		mypool__conn_fail_mysql(conn);
 		return NULL;
@@ -186,14 +180,8 @@ mypool_cursor *mypool_query_params(mypool_conn *conn, const char *sql, const myp
 	MYSQL_RES *meta;
 	unsigned ncols;
 
-	if (conn == NULL)
+	if (mypool__conn_start(conn, sql, "mypool_query_params") < 0)
 		return NULL;
-	if (mypool__conn_ready(conn) < 0)
-		return NULL;
-	if (sql == NULL) {
-		mypool__conn_fail(conn, MYPOOL_ERR_INVAL, "mypool_query_params: sql is NULL");
-		return NULL;
-	}
 	stmt = mypool__stmt_run(conn, sql, params, nparams);
 	if (stmt == NULL)
 		return NULL;

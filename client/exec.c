@@ -19,13 +19,9 @@ int mypool_exec(mypool_conn *conn, const char *sql, uint64_t *affected_rows, uin
 	MYSQL_RES *res;
 	int rc;
 
-	if (conn == NULL)
-		return MYPOOL_ERR_INVAL;
-	rc = mypool__conn_ready(conn);
+	rc = mypool__conn_start(conn, sql, "mypool_exec");
 	if (rc < 0)
 		return rc;
-	if (sql == NULL)
-		return mypool__conn_fail(conn, MYPOOL_ERR_INVAL, "mypool_exec: sql is NULL");
 	if (mysql_real_query(&conn->my, sql, (unsigned long)strlen(sql)) != 0)
 		return mypool__conn_fail_mysql(conn);
 	res = mysql_use_result(&conn->my);
@@ -58,13 +54,9 @@ int mypool_exec_params(mypool_conn *conn, const char *sql, const mypool_param *p
 	MYSQL_STMT *stmt;
 	int rc = 0;
 
-	if (conn == NULL)
-		return MYPOOL_ERR_INVAL;
-	rc = mypool__conn_ready(conn);
+	rc = mypool__conn_start(conn, sql, "mypool_exec_params");
 	if (rc < 0)
 		return rc;
-	if (sql == NULL)
-		return mypool__conn_fail(conn, MYPOOL_ERR_INVAL, "mypool_exec_params: sql is NULL");
 	stmt = mypool__stmt_run(conn, sql, params, nparams);
 	if (stmt == NULL)
 		return conn->last_error;

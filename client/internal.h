@@ -112,6 +112,9 @@ struct mypool_cursor {
 /* Reset the error state and make conn ready for a command: not busy, open (reopened if an early
  * close dropped it). Returns 0 or the error (recorded). */
 int mypool__conn_ready(struct mypool_conn *conn);
+/* The start of every call that runs `sql`: conn not NULL (else MYPOOL_ERR_INVAL, nothing
+ * recorded), ready, and sql not NULL ("FN: sql is NULL"). Returns 0 or the error. */
+int mypool__conn_start(struct mypool_conn *conn, const char *sql, const char *fn);
 /* Reset the error state (no error). */
 void mypool__conn_clear_error(struct mypool_conn *conn);
 /* The error state, kept across a call that may overwrite it (a rollback after a failure). */
