@@ -282,11 +282,12 @@ static struct backend *connect_in_slot(struct pool *p, const struct kind *k, enu
 static struct backend *take_idle(struct pool *p, const struct kind *k, bool any)
 {
 	struct backend **found = NULL;
+	const struct event_base *mine = io_get_base();
 	for (struct backend **pp = &p->idle; *pp; pp = &(*pp)->next) {
 		if (any || kind_is(*pp, k)) {
 			if (!found)
 				found = pp;
-			if ((*pp)->io.base == io_get_base()) {
+			if ((*pp)->io.base == mine) {
 				found = pp;
 				break;
 			}
