@@ -36,6 +36,8 @@ static struct var *find(const struct varset *vs, const char *name, size_t len)
 
 int varset_set(struct varset *vs, const char *name, size_t name_len, const char *value, size_t value_len)
 {
+	if (!varset_name_ok(name, name_len))
+		return -1;
 	char *val = strndup(value, value_len);
 	if (!val)
 		return -1;
@@ -114,20 +116,32 @@ static bool is_number(const char *s)
 	return *p == 0;
 }
 
+bool varset_name_ok(const char *s, size_t n)
+{
+	if (n == 0 || n > VARSET_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_')
+			return false;
+	return true;
+}
+
 void varset_put_literal(struct buf *sql, const char *value)
 {
 	if (is_number(value)) {
 		buf_put(sql, value, strlen(value));
 		return;
 	}
-	/* A doubled quote works whatever sql_mode says about backslashes; a backslash itself
-	 * is doubled, which is right unless NO_BACKSLASH_ESCAPES is on (no variable the
-	 * trackers report has one in practice). */
-	buf_put_u8(sql, '\'');
-	for (const char *p = value; *p; p++) {
-		if (*p == '\'' || *p == '\\')
-			buf_put_u8(sql, (uint8_t)*p);
-		buf_put_u8(sql, (uint8_t)*p);
+	/* A hex literal: the statement holds no byte of the value, so nothing in it can end the
+	 * literal whatever character set the server reads the statement in (a quoted string with
+	 * escapes can: in GBK, Big5, SJIS, CP932 or GB18030 a character's second byte may be the
+	 * backslash). The _binary introducer gives the variable exactly the bytes the server's
+	 * tracker reported. */
+	static const char hex[] = "0123456789abcdef";
+	buf_put(sql, "_binary X'", 10);
+	for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
+		buf_put_u8(sql, (uint8_t)hex[*p >> 4]);
+		buf_put_u8(sql, (uint8_t)hex[*p & 15]);
 	}
 	buf_put_u8(sql, '\'');
 }

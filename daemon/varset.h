@@ -36,7 +36,13 @@ bool varset_equal(const struct varset *a, const struct varset *b);
 /* Append to `sql` the comma-separated assignments ("a=DEFAULT", "b='x'", "c=5") that take a
  * connection whose changed variables are `have` to `want`. Returns how many were appended. */
 size_t varset_diff_sql(const struct varset *have, const struct varset *want, struct buf *sql);
-/* Append one value as an SQL literal: numbers bare, everything else single-quoted. */
+/* Append one value as an SQL literal: numbers bare, everything else as a hex literal
+ * (`_binary X'..'`), which no character set can misread. */
 void varset_put_literal(struct buf *sql, const char *value);
+/* Whether a variable (or character set, collation) name may be written into SQL as it is:
+ * 1..VARSET_NAME_MAX letters, digits and '_'. Names come from the server's trackers; anything
+ * else is never written into a statement. */
+#define VARSET_NAME_MAX 64
+bool varset_name_ok(const char *s, size_t n);
 
 #endif

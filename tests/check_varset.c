@@ -59,7 +59,7 @@ START_TEST(test_diff_sql)
 
 	set(&want, "autocommit", "OFF");
 	set(&want, "wait_timeout", "100");
-	ck_assert_str_eq(diff(&have, &want, &n), "@@session.autocommit='OFF', @@session.wait_timeout=100");
+	ck_assert_str_eq(diff(&have, &want, &n), "@@session.autocommit=_binary X'4f4646', @@session.wait_timeout=100");
 	ck_assert_uint_eq(n, 2);
 
 	/* The backend has what the client wants, plus something the client never set. */
@@ -78,11 +78,13 @@ START_TEST(test_diff_sql)
 	struct varset none;
 	varset_init(&none);
 	ck_assert_str_eq(diff(&none, &cs, &n),
-			 "@@session.character_set_connection='utf8mb4', @@session.collation_connection='utf8mb4_bin'");
+			 "@@session.character_set_connection=_binary X'757466386d6234', "
+			 "@@session.collation_connection=_binary X'757466386d62345f62696e'");
 	/* SET character_set_results = NULL comes back from the tracker as "". */
 	set(&cs, "character_set_results", "");
-	ck_assert_str_eq(diff(&none, &cs, &n), "@@session.character_set_connection='utf8mb4', "
-					       "@@session.character_set_results=NULL, @@session.collation_connection='utf8mb4_bin'");
+	ck_assert_str_eq(diff(&none, &cs, &n), "@@session.character_set_connection=_binary X'757466386d6234', "
+					       "@@session.character_set_results=NULL, "
+					       "@@session.collation_connection=_binary X'757466386d62345f62696e'");
 	varset_free(&cs);
 	varset_free(&none);
 
@@ -102,12 +104,49 @@ START_TEST(test_literals)
 	buf_put_u8(&b, ' ');
 	varset_put_literal(&b, "it's a \\ test");
 	buf_put_u8(&b, ' ');
-	varset_put_literal(&b, "1e5"); /* not a plain number: quoted */
+	varset_put_literal(&b, "1e5"); /* not a plain number: a string */
 	buf_put_u8(&b, ' ');
 	varset_put_literal(&b, "");
 	buf_put_u8(&b, 0);
-	ck_assert_str_eq((char *)b.data, "-12.5 'it''s a \\\\ test' '1e5' ''");
+	ck_assert_str_eq((char *)b.data, "-12.5 _binary X'697427732061205c2074657374' _binary X'316535' _binary X''");
 	buf_free(&b);
+}
+END_TEST
+
+/* Regression (security review, SQL injection): GBK's 0x95 0x5C is one character, so a value
+ * escaped byte by byte ('\x95\\'' + "''") ended its literal when the server read the statement
+ * in GBK. A hex literal holds no byte of the value at all. */
+START_TEST(test_literal_charset_proof)
+{
+	static const char value[] = "\x95\\', @@session.wait_timeout=1 #";
+	struct buf b;
+	buf_init(&b, 0);
+	varset_put_literal(&b, value);
+	buf_put_u8(&b, 0);
+	const char *sql = (const char *)b.data;
+	ck_assert_str_eq(sql, "_binary X'955c272c20404073657373696f6e2e776169745f74696d656f75743d312023'");
+	for (const char *p = sql; *p; p++)
+		ck_assert(*p == '_' || *p == ' ' || *p == '\'' || (*p >= '0' && *p <= '9') ||
+			  (*p >= 'a' && *p <= 'z') || *p == 'X');
+	buf_free(&b);
+}
+END_TEST
+
+/* Names from the server's trackers are written into SQL as they are, so only plain ones are
+ * kept. */
+START_TEST(test_names)
+{
+	ck_assert(varset_name_ok("sql_mode", 8));
+	ck_assert(varset_name_ok("utf8mb4_unicode_520_ci", 22));
+	ck_assert(!varset_name_ok("", 0));
+	ck_assert(!varset_name_ok("a=1, b", 6));
+	ck_assert(!varset_name_ok("x`y", 3));
+	ck_assert(!varset_name_ok("sql mode", 8));
+	struct varset vs;
+	varset_init(&vs);
+	ck_assert_int_eq(varset_set(&vs, "x=1,y", 5, "v", 1), -1);
+	ck_assert_uint_eq(vs.n, 0);
+	varset_free(&vs);
 }
 END_TEST
 
@@ -118,6 +157,8 @@ static Suite *varset_suite(void)
 	tcase_add_test(tc, test_set_get_replace);
 	tcase_add_test(tc, test_diff_sql);
 	tcase_add_test(tc, test_literals);
+	tcase_add_test(tc, test_literal_charset_proof);
+	tcase_add_test(tc, test_names);
 	suite_add_tcase(s, tc);
 	return s;
 }
