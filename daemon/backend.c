@@ -78,6 +78,40 @@ static int enable_trackers(struct backend *b)
 	return backend_query(b, sql, sizeof(sql) - 1);
 }
 
+/* mypool itself never reads a local file: a server that answers one of mypool's own statements
+ * with a LOAD DATA LOCAL request (a hostile or compromised server, or someone in the middle of a
+ * TCP link) gets an empty file, and the connection is not used again. Client statements never
+ * go through Connector/C: their file requests are relayed to the client (relay.c). */
+static int infile_refuse(void **ptr, const char *name, void *userdata)
+{
+	struct backend *b = userdata;
+	*ptr = b;
+	b->broken = true;
+	snprintf(b->error, sizeof(b->error), "server asked mypool for a local file (%.64s): refused", name);
+	log_warn("backend %u: the server asked for local file '%.64s' in reply to mypool's own statement: "
+		 "refused, closing the connection",
+		 b->server_id, name);
+	return 1;
+}
+
+static int infile_read(void *ptr, char *buf, unsigned len)
+{
+	(void)ptr, (void)buf, (void)len;
+	return -1;
+}
+
+static void infile_end(void *ptr)
+{
+	(void)ptr;
+}
+
+static int infile_error(void *ptr, char *msg, unsigned len)
+{
+	(void)ptr;
+	snprintf(msg, len, "mypool never sends local files of its own");
+	return 2068; /* CR_LOAD_DATA_LOCAL_INFILE_REJECTED */
+}
+
 struct backend *backend_connect(const struct config *cfg, const char *user, const char *password, bool found_rows,
 				char *err, size_t errlen)
 {
@@ -99,10 +133,13 @@ struct backend *backend_connect(const struct config *cfg, const char *user, cons
 	mysql_options(m, MYSQL_OPT_NONBLOCK, 0);
 	mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout_s);
 	mysql_options(m, MYSQL_OPT_LOCAL_INFILE, &local_infile);
+	mysql_set_local_infile_handler(m, infile_refuse, infile_read, infile_end, infile_error, b);
 	mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	mysql_options(m, MYSQL_OPT_PROTOCOL, &(unsigned){ cfg->backend_socket ? MYSQL_PROTOCOL_SOCKET : MYSQL_PROTOCOL_TCP });
 
-	unsigned long flags = CLIENT_MULTI_STATEMENTS | CLIENT_MULTI_RESULTS | CLIENT_PS_MULTI_RESULTS;
+	/* Without multi-statements: mypool's own statements never run with them on (own_mode()),
+	 * clients that use them get them switched on before their command (session.c). */
+	unsigned long flags = CLIENT_MULTI_RESULTS | CLIENT_PS_MULTI_RESULTS;
 	if (found_rows)
 		flags |= CLIENT_FOUND_ROWS;
 	MYSQL *ret = NULL;
@@ -133,7 +170,7 @@ struct backend *backend_connect(const struct config *cfg, const char *user, cons
 	mysql_get_character_set_info(m, &cs);
 	b->base_charset = b->charset = (uint8_t)cs.number;
 	b->server_charset = (uint8_t)m->server_language;
-	b->multi_stmt = true;
+	b->multi_stmt = false;
 	b->created_ms = b->idle_since_ms = mono_ms();
 	varset_init(&b->vars);
 	stmt_cache_init(&b->stmts, BACKEND_STMT_CACHE);
@@ -169,8 +206,18 @@ void backend_close(struct backend *b)
 	free(b);
 }
 
+/* Before each of mypool's own statements: multi-statements off, so that whatever a statement
+ * holds, it is one statement. (Its values are written as literals no character set can
+ * misread: varset_put_literal.) */
+static int own_mode(struct backend *b)
+{
+	return b->multi_stmt ? backend_set_multi_statements(b, false) : 0;
+}
+
 int backend_query(struct backend *b, const char *sql, size_t len)
 {
+	if (own_mode(b) != 0)
+		return -1;
 	int err = 0;
 	int st = mysql_real_query_start(&err, b->mysql, sql, (unsigned long)len);
 	while (st)
@@ -244,6 +291,8 @@ static char *charset_names[256];
  * c2 is not NULL. */
 static int query_row(struct backend *b, const char *sql, char *c1, size_t n1, char *c2, size_t n2)
 {
+	if (own_mode(b) != 0)
+		return -1;
 	int err = 0;
 	int st = mysql_real_query_start(&err, b->mysql, sql, (unsigned long)strlen(sql));
 	while (st)
@@ -297,6 +346,8 @@ int backend_charset_names(struct backend *b, uint8_t collation_id, char *out, si
 	int rc = query_row(b, sql, cs, sizeof(cs), coll, sizeof(coll));
 	if (rc != 0)
 		return rc;
+	if (!varset_name_ok(cs, strlen(cs)) || !varset_name_ok(coll, strlen(coll)))
+		return 1; /* names that cannot be written into SET NAMES as they are */
 	snprintf(out, outlen, "%s COLLATE %s", cs, coll);
 	pthread_mutex_lock(&charset_lock);
 	if (!charset_names[collation_id])
