@@ -156,6 +156,15 @@ static const struct key_def keys[] = {
 	  .min = 1, .max = MS_PER_H, .reloadable = true,
 	  .doc = "Disconnect clients that have not finished logging in this long after connecting (or "
 		 "after sending COM_CHANGE_USER)." },
+	{ "mypoold", "client_write_timeout", KT_DURATION, FIELD(client_write_timeout_ms), "60s",
+	  .min = 0, .max = MS_PER_H, .reloadable = true,
+	  .doc = "Disconnect a client that takes no output for this long while mypool has some for it (its "
+		 "server connection is closed); 0 = never. MariaDB's net_write_timeout." },
+	{ "mypoold", "client_read_timeout", KT_DURATION, FIELD(client_read_timeout_ms), "30s",
+	  .min = 0, .max = MS_PER_H, .reloadable = true,
+	  .doc = "Disconnect a client that sends nothing for this long in the middle of a packet or of a "
+		 "LOAD DATA LOCAL file (its server connection is closed); 0 = never. MariaDB's "
+		 "net_read_timeout." },
 	{ "mypoold", "idle_transaction_timeout", KT_DURATION, FIELD(idle_transaction_timeout_ms), "0",
 	  .min = 0, .max = 720 * MS_PER_H, .reloadable = true,
 	  .doc = "Disconnect clients idle this long inside a transaction or, with transaction pooling, "

@@ -57,6 +57,8 @@ struct config {
 	unsigned coro_stack_size;    /* bytes per client session coroutine */
 	unsigned client_idle_timeout_ms; /* 0 = never */
 	unsigned client_login_timeout_ms; /* for the handshake response and authentication */
+	unsigned client_write_timeout_ms; /* no progress writing to a client for this long; 0 = never */
+	unsigned client_read_timeout_ms;  /* ... reading within a packet or a LOAD DATA file; 0 = never */
 	unsigned idle_transaction_timeout_ms; /* ... while holding a server connection; 0 = never */
 	char *server_version;        /* version string announced to clients */
 	char *user;                  /* switch to this user after opening the sockets; NULL = stay */

@@ -17,7 +17,9 @@
 #include "backend.h"
 #include "config.h"
 #include "io.h"
+#include "log.h"
 #include "session_priv.h"
+#include "sqlscan.h"
 #include "worker.h"
 
 /* ---- client output ---- */
@@ -29,8 +31,15 @@ int relay_flush(struct session *s)
 	if (s->out.failed)
 		return -1;
 	size_t n = buf_avail(&s->out);
-	int rc = io_fd_write_all(&s->cio, buf_head(&s->out), n, -1);
+	/* client_write_timeout: how long the client may take no output at all (each wait for it
+	 * to read counts anew); a client that stops reading cannot hold its backend for ever. */
+	long timeout = s->cfg->client_write_timeout_ms ? (long)s->cfg->client_write_timeout_ms : -1;
+	errno = 0;
+	int rc = io_fd_write_all(&s->cio, buf_head(&s->out), n, timeout);
+	if (rc != 0 && errno == ETIMEDOUT)
+		log_info("the client took no output for %ld ms (client_write_timeout): disconnecting", timeout);
 	s->t->stats.bytes_out += n;
+	s->flushes++;
 	buf_reset(&s->out);
 	return rc;
 }
@@ -67,17 +76,29 @@ void relay_send_ok(struct session *s, uint8_t seq)
 /* ---- client input ---- */
 
 
-/* Make at least n bytes available in s->in. 0, or -1 (client gone, timeout, woken). */
+/* Make at least n bytes available in s->in within timeout_ms (< 0: no limit): a deadline for
+ * all n bytes, so a client trickling them cannot stretch it. 0, or -1 (client gone, timeout
+ * (errno ETIMEDOUT), woken). */
 int relay_client_fill(struct session *s, size_t n, long timeout_ms)
 {
+	uint64_t deadline = timeout_ms >= 0 ? mono_ms() + (uint64_t)timeout_ms : 0;
 	while (buf_avail(&s->in) < n) {
+		long left = -1;
+		if (deadline) {
+			uint64_t now = mono_ms();
+			if (now >= deadline) {
+				errno = ETIMEDOUT;
+				return -1;
+			}
+			left = (long)(deadline - now);
+		}
 		size_t want = n - buf_avail(&s->in);
 		if (want < 16384)
 			want = 16384;
 		uint8_t *p = buf_reserve(&s->in, want);
 		if (!p)
 			return -1;
-		ssize_t r = io_fd_read(&s->cio, p, buf_room(&s->in), timeout_ms);
+		ssize_t r = io_fd_read(&s->cio, p, buf_room(&s->in), left);
 		if (r <= 0)
 			return -1;
 		s->in.len += (size_t)r;
@@ -86,9 +107,12 @@ int relay_client_fill(struct session *s, size_t n, long timeout_ms)
 	return 0;
 }
 
-/* Read the next packet header and, if it fits, its whole payload. */
+/* Read the next packet header within timeout_ms (< 0: no limit) and, if it fits, its whole
+ * payload: within what is left of timeout_ms, and within client_read_timeout, since a client
+ * that has started a packet is no longer idle. */
 int relay_client_packet(struct session *s, struct pkt *p, long timeout_ms)
 {
+	uint64_t start = mono_ms();
 	if (relay_client_fill(s, PROTO_HEADER_LEN, timeout_ms) != 0)
 		return -1;
 	uint8_t *h = buf_head(&s->in);
@@ -96,7 +120,14 @@ int relay_client_packet(struct session *s, struct pkt *p, long timeout_ms)
 	p->seq = proto_hdr_seq(h);
 	p->whole = p->len <= CLIENT_WHOLE_MAX;
 	size_t want = PROTO_HEADER_LEN + (p->whole ? p->len : 1);
-	if (relay_client_fill(s, want, timeout_ms) != 0)
+	long body = relay_read_timeout(s);
+	if (timeout_ms >= 0) {
+		uint64_t spent = mono_ms() - start;
+		long left = spent < (uint64_t)timeout_ms ? timeout_ms - (long)spent : 0;
+		if (body < 0 || left < body)
+			body = left;
+	}
+	if (buf_avail(&s->in) < want && relay_client_fill(s, want, body) != 0)
 		return -1;
 	p->data = buf_head(&s->in) + PROTO_HEADER_LEN;
 	return 0;
@@ -108,11 +139,18 @@ void relay_client_consume(struct session *s, const struct pkt *p)
 	buf_consume(&s->in, PROTO_HEADER_LEN + p->len);
 }
 
-/* Read and throw away `n` more payload bytes of a large packet whose header is consumed. */
+/* How long a client may send nothing in the middle of a packet or a LOAD DATA LOCAL file
+ * (client_read_timeout; -1 = no limit). */
+long relay_read_timeout(const struct session *s)
+{
+	return s->cfg->client_read_timeout_ms ? (long)s->cfg->client_read_timeout_ms : -1;
+}
+
+/* Read and throw away `n` more bytes of the client's input (the rest of a packet). */
 int relay_client_discard(struct session *s, size_t n)
 {
 	while (n > 0) {
-		if (buf_avail(&s->in) == 0 && relay_client_fill(s, 1, -1) != 0)
+		if (buf_avail(&s->in) == 0 && relay_client_fill(s, 1, relay_read_timeout(s)) != 0)
 			return -1;
 		size_t k = buf_avail(&s->in) < n ? buf_avail(&s->in) : n;
 		buf_consume(&s->in, k);
@@ -200,11 +238,25 @@ static void eof_fix_status(struct session *s)
 enum relay relay_pass(struct session *s, uint32_t len)
 {
 	size_t left = PROTO_HEADER_LEN + (size_t)len;
+	/* If the backend fails halfway, the part not written out yet is taken back; if some of it
+	 * was written, the client's stream is torn and only closing it tells the client. */
+	size_t start = s->out.len;
+	unsigned flushes = s->flushes;
+	uint8_t last_seq = s->last_seq;
+	bool be_sent = s->be_sent;
 	s->last_seq = client_seq(s);
 	s->be_sent = true;
 	while (left > 0) {
-		if (buf_avail(&s->bin) == 0 && relay_be_fill(s, 1) != 0)
+		if (buf_avail(&s->bin) == 0 && relay_be_fill(s, 1) != 0) {
+			if (s->flushes != flushes) {
+				s->torn = true;
+			} else {
+				s->out.len = start;
+				s->last_seq = last_seq;
+				s->be_sent = be_sent;
+			}
 			return RELAY_BACKEND_GONE;
+		}
 		size_t k = buf_avail(&s->bin) < left ? buf_avail(&s->bin) : left;
 		buf_put(&s->out, buf_head(&s->bin), k);
 		buf_consume(&s->bin, k);
@@ -302,7 +354,7 @@ enum relay relay_column(struct session *s, uint32_t len, bool field_list, struct
 enum relay relay_rows(struct session *s, uint16_t *status, bool *done)
 {
 	bool cont = false; /* the previous packet was 0xffffff bytes: this one continues it */
-	s->in_rows = true;
+	s->err_ok = true;
 	for (;;) {
 		size_t avail = buf_avail(&s->bin), scan = 0, last_hdr = 0;
 		const uint8_t *h = buf_head(&s->bin);
@@ -344,13 +396,13 @@ enum relay relay_rows(struct session *s, uint16_t *status, bool *done)
 				if (eof.status & STATUS_SESSION_STATE_CHANGED)
 					s->hold_next = true;
 			}
-			s->in_rows = false;
+			s->err_ok = false;
 			*done = !(*status & STATUS_MORE_RESULTS);
 			eof_fix_status(s);
 			return relay_pass(s, len);
 		}
 		if (!cont && len > 0 && p[0] == 0xff) {
-			s->in_rows = false;
+			s->err_ok = false;
 			*done = true;
 			s->resp_err = true;
 			s->warnings = 1; /* the error is in the diagnostics area */
@@ -367,19 +419,21 @@ enum relay relay_rows(struct session *s, uint16_t *status, bool *done)
 }
 
 /* Copy n bytes of the client's input to the backend as they arrive (through the bounded input
- * buffer). 0, -1 (the backend failed), -2 (the client went away). */
+ * buffer). 0, -1 (the backend failed: the rest of the n bytes is read and dropped, so the
+ * client's stream stays in step), -2 (the client went away). */
 static int pipe_to_backend(struct session *s, size_t n)
 {
+	bool failed = false;
 	while (n > 0) {
-		if (buf_avail(&s->in) == 0 && relay_client_fill(s, 1, -1) != 0)
+		if (buf_avail(&s->in) == 0 && relay_client_fill(s, 1, relay_read_timeout(s)) != 0)
 			return -2;
 		size_t k = buf_avail(&s->in) < n ? buf_avail(&s->in) : n;
-		if (relay_be_write(s, buf_head(&s->in), k) != 0)
-			return -1;
+		if (!failed && relay_be_write(s, buf_head(&s->in), k) != 0)
+			failed = true;
 		buf_consume(&s->in, k);
 		n -= k;
 	}
-	return 0;
+	return failed ? -1 : 0;
 }
 
 /* LOAD DATA LOCAL INFILE: the server asks for a file (0xFB + name). The request goes to the
@@ -387,27 +441,37 @@ static int pipe_to_backend(struct session *s, size_t n)
  * the bounded input buffer; then the server's OK or ERR ends it like any result. */
 static enum relay relay_local_infile(struct session *s, uint32_t len, bool *done)
 {
-	if (!(s->caps & CAP_LOCAL_FILES)) {
-		/* mypool only sends LOAD DATA LOCAL for clients that have the capability. */
-		snprintf(s->be->error, sizeof(s->be->error), "LOCAL INFILE request for a client without it");
+	if (!(s->caps & CAP_LOCAL_FILES) || !(s->scan & SQL_LOAD_LOCAL)) {
+		/* A file request is relayed only as the answer to the client's own LOAD DATA LOCAL
+		 * (mypool sends those only for clients that have the capability): anything else is
+		 * a server asking for a file nobody offered, and the connection is not used again. */
+		snprintf(s->be->error, sizeof(s->be->error), "the server asked for a local file the statement did not name");
+		log_warn("backend %u asked for a local file in reply to a statement that is no LOAD DATA LOCAL: "
+			 "closing it",
+			 s->be->server_id);
 		s->be->broken = true;
 		return RELAY_BACKEND_GONE;
 	}
 	enum relay r = relay_pass(s, len);
 	if (r != RELAY_DONE || relay_flush(s) != 0)
 		return RELAY_CLIENT_GONE;
-	s->in_rows = false;
+	bool backend_failed = false;
 	for (;;) {
-		if (relay_client_fill(s, PROTO_HEADER_LEN, -1) != 0)
+		if (relay_client_fill(s, PROTO_HEADER_LEN, relay_read_timeout(s)) != 0)
 			goto client_gone;
 		uint32_t n = proto_hdr_len(buf_head(&s->in));
-		int rc = pipe_to_backend(s, PROTO_HEADER_LEN + (size_t)n);
+		int rc = backend_failed ? (relay_client_discard(s, PROTO_HEADER_LEN + (size_t)n) ? -2 : 0)
+					: pipe_to_backend(s, PROTO_HEADER_LEN + (size_t)n);
 		if (rc == -2)
 			goto client_gone;
 		if (rc != 0)
-			return RELAY_BACKEND_GONE;
+			backend_failed = true; /* the rest of the file is read and dropped */
 		if (n == 0)
 			break; /* the end of the file */
+	}
+	if (backend_failed) {
+		s->err_ok = true; /* the client waits for the load's OK or ERR */
+		return RELAY_BACKEND_GONE;
 	}
 	return relay_result(s, done, NULL); /* the server's OK or ERR for the load */
 client_gone:
@@ -422,6 +486,7 @@ enum relay relay_result(struct session *s, bool *done, struct stmt *st)
 {
 	uint32_t len;
 	const uint8_t *p;
+	s->err_ok = true; /* a result may be an ERR, also the next one of several */
 	for (;;) {
 		if (relay_be_packet_whole(s, &len) != 0)
 			return RELAY_BACKEND_GONE;
@@ -440,6 +505,8 @@ enum relay relay_result(struct session *s, bool *done, struct stmt *st)
 		s->be->broken = true;
 		return RELAY_BACKEND_GONE;
 	}
+	if (p[0] != 0x00 && p[0] != 0xff)
+		s->err_ok = false; /* a result set's metadata, a file request: no ERR in between */
 	switch (p[0]) {
 	case 0x00: {
 		uint16_t status = 0;
@@ -569,45 +636,44 @@ enum relay relay_field_list(struct session *s)
 }
 
 /* Forward the client's command (its packet is at the head of s->in) to the backend; large
- * commands are streamed, continuation packets included. */
+ * commands are streamed, continuation packets included. Whatever happens, the whole command is
+ * read from the client (or the client is gone), so its next packet is a command again.
+ * 0; -1 the backend failed while the command was streamed (or it passed max_allowed_packet:
+ * *too_large); -2 the client went away; -3 a whole command could not be written (it is still
+ * in s->in: the caller may run it on another backend). */
 int relay_forward_command(struct session *s, const struct pkt *p, bool *too_large)
 {
 	*too_large = false;
 	size_t total = p->len;
+	bool failed = false;
 	if (p->whole) {
-		/* On failure the command stays in s->in: the caller may run it on another backend. */
-		if (relay_be_write(s, buf_head(&s->in), PROTO_HEADER_LEN + p->len) != 0)
+		if (relay_be_write(s, buf_head(&s->in), PROTO_HEADER_LEN + p->len) != 0 && p->len < PROTO_MAX_PAYLOAD)
 			return -3;
+		failed = s->be->broken;
 		relay_client_consume(s, p);
-		if (p->len < PROTO_MAX_PAYLOAD)
-			return 0;
 	} else {
 		/* Stream: header and what is buffered, then the rest as it arrives. */
 		int rc = pipe_to_backend(s, PROTO_HEADER_LEN + (size_t)p->len);
-		if (rc != 0)
-			return rc;
-		if (p->len < PROTO_MAX_PAYLOAD)
-			return 0;
+		if (rc == -2)
+			return -2;
+		failed = rc != 0;
 	}
 	/* Continuation packets until one shorter than 0xffffff. */
-	for (;;) {
-		if (relay_client_fill(s, PROTO_HEADER_LEN, -1) != 0)
+	for (uint32_t len = p->len; len == PROTO_MAX_PAYLOAD;) {
+		if (relay_client_fill(s, PROTO_HEADER_LEN, relay_read_timeout(s)) != 0)
 			return -2;
-		uint32_t len = proto_hdr_len(buf_head(&s->in));
+		len = proto_hdr_len(buf_head(&s->in));
 		total += len;
-		if (total > s->cfg->max_allowed_packet) {
-			*too_large = true;
-			buf_consume(&s->in, PROTO_HEADER_LEN);
-			if (relay_client_discard(s, len) != 0)
-				return -2;
+		if (total > s->cfg->max_allowed_packet && !*too_large) {
+			*too_large = failed = true;
 			s->be->broken = true;
 			snprintf(s->be->error, sizeof(s->be->error), "client command exceeded max_allowed_packet");
-			return -1;
 		}
-		int rc = pipe_to_backend(s, PROTO_HEADER_LEN + (size_t)len);
-		if (rc != 0)
-			return rc;
-		if (len < PROTO_MAX_PAYLOAD)
-			return 0;
+		int rc = failed ? (relay_client_discard(s, PROTO_HEADER_LEN + (size_t)len) ? -2 : 0)
+				: pipe_to_backend(s, PROTO_HEADER_LEN + (size_t)len);
+		if (rc == -2)
+			return -2;
+		failed = failed || rc != 0;
 	}
+	return failed ? -1 : 0;
 }

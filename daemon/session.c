@@ -68,6 +68,7 @@ static const char *end_status_name(enum end_status e)
 	case END_INTERNAL: return "internal error";
 	case END_KILLED: return "killed";
 	case END_IDLE: return "idle timeout";
+	case END_BACKEND_LOST: return "server connection lost with the session's state";
 	}
 	return "?";
 }
@@ -110,8 +111,12 @@ void session_track_state(struct session *s, const struct proto_ok *ok)
 			explained = true;
 			if (!item.value)
 				break;
-			if (item.name_len > 14 && strncasecmp((const char *)item.name, "session_track_", 14) == 0) {
-				pin(s, PIN_STATE); /* the client turned our eyes off */
+			if (!varset_name_ok((const char *)item.name, item.name_len) ||
+			    memchr(item.value, 0, item.value_len) || /* a value a C string cannot carry */
+			    (item.name_len > 14 && strncasecmp((const char *)item.name, "session_track_", 14) == 0)) {
+				/* The client turned our eyes off, or a name mypool would not write into
+				 * a statement: the state stays where it is. */
+				pin(s, PIN_STATE);
 				break;
 			}
 			log_debug("session variable %.*s = %.*s", (int)item.name_len, (const char *)item.name,
@@ -149,9 +154,22 @@ void session_track_state(struct session *s, const struct proto_ok *ok)
 
 /* ---- backends ---- */
 
+/* Whether the client holds state on its backend that no other backend can be given: then a
+ * lost backend ends the session (as a lost connection would, directly), instead of the next
+ * statement running on another backend outside the transaction the client believes open. */
+static bool holds_state(const struct session *s)
+{
+	if (s->be_fresh)
+		return false; /* taken for this command: all it has came from s (sync_backend) */
+	return !transaction_pooling(s) || s->pins || (s->status & STATUS_IN_TRANS) || s->locked || s->trx_chars ||
+	       prepared_holds_backend(s);
+}
+
 void session_backend_lost(struct session *s)
 {
 	log_warn("backend %u failed: %s", s->be->server_id, s->be->error);
+	if (holds_state(s))
+		s->state_lost = true;
 }
 
 /* Give the backend back. It is reset before anyone else gets it if it may carry state of this
@@ -185,20 +203,35 @@ static bool client_names(const struct session *s, char *out, size_t len)
 	const char *cr = varset_get(&s->vars, "character_set_results");
 	const char *co = varset_get(&s->vars, "collation_connection");
 	out[0] = 0;
-	if (!cc || !cn || !cr || !co || !*cc || !*co || strcmp(cc, cn) != 0 || strcmp(cc, cr) != 0)
+	if (!cc || !cn || !cr || !co || strcmp(cc, cn) != 0 || strcmp(cc, cr) != 0)
 		return false;
-	struct buf b;
-	buf_init(&b, 0);
-	varset_put_literal(&b, cc);
-	buf_put(&b, " COLLATE ", 9);
-	varset_put_literal(&b, co);
-	bool ok = !b.failed && b.len < len;
-	if (ok) {
-		memcpy(out, b.data, b.len);
-		out[b.len] = 0;
+	/* SET NAMES takes names, not string literals: only plain names are written (a server
+	 * that reported anything else gets the collation id path instead). */
+	if (!varset_name_ok(cc, strlen(cc)) || !varset_name_ok(co, strlen(co)))
+		return false;
+	return snprintf(out, len, "%s COLLATE %s", cc, co) < (int)len;
+}
+
+/* The backend failed to take the client's state: the client gets why. */
+static void sync_failed(struct session *s, uint8_t seq)
+{
+	struct backend *b = s->be;
+	if (b->broken) {
+		session_backend_lost(s);
+		relay_send_errf(s, seq, ER_MYPOOL_BACKEND_LOST, "08S01", "mypool: lost connection to backend: %s", b->error);
+	} else {
+		relay_send_err(s, seq, (uint16_t)backend_errno(b), backend_sqlstate(b), backend_error(b));
 	}
-	buf_free(&b);
-	return ok;
+}
+
+/* The client's multi-statements option, which mypool's own statements turn off (backend.c):
+ * checked before every command, also on a backend the client holds. */
+static int sync_multi_statements(struct session *s, uint8_t seq)
+{
+	if (s->be->multi_stmt == s->multi_stmt || backend_set_multi_statements(s->be, s->multi_stmt) == 0)
+		return 0;
+	sync_failed(s, seq);
+	return -1;
 }
 
 /* Bring the backend to the client's session state in at most one statement (plus
@@ -303,16 +336,9 @@ static int sync_backend(struct session *s, uint8_t seq)
 		}
 	}
 	buf_free(&sql);
-	if (b->multi_stmt != s->multi_stmt && backend_set_multi_statements(b, s->multi_stmt) != 0)
-		goto fail;
-	return 0;
+	return sync_multi_statements(s, seq);
 fail:
-	if (b->broken) {
-		session_backend_lost(s);
-		relay_send_errf(s, seq, ER_MYPOOL_BACKEND_LOST, "08S01", "mypool: lost connection to backend: %s", b->error);
-	} else {
-		relay_send_err(s, seq, (uint16_t)backend_errno(b), backend_sqlstate(b), backend_error(b));
-	}
+	sync_failed(s, seq);
 	return -1;
 }
 
@@ -352,7 +378,7 @@ int session_acquire(struct session *s, uint8_t seq)
 	/* A backend the client holds has its state already: what the client changed, it changed
 	 * there. Only one taken from the pool is brought to the client's state. */
 	if (s->be)
-		return 0;
+		return sync_multi_statements(s, seq);
 	while (__atomic_load_n(&s->t->w->paused, __ATOMIC_RELAXED) && !s->drain && !s->killed) {
 		/* Admin PAUSE: running transactions finish, new ones wait for RESUME. */
 		s->paused = true;
@@ -400,7 +426,8 @@ void session_begin_command(struct session *s, const uint8_t *sql, size_t len)
 	s->scan = sql ? sqlscan((const char *)sql, len) : 0;
 	s->hold_next = false;
 	s->be_sent = false;
-	s->in_rows = false;
+	s->err_ok = true;
+	s->torn = false;
 	s->resp_err = false;
 	s->seq_shift = 0;
 	s->be_fresh = false;
@@ -482,15 +509,19 @@ int session_finish(struct session *s, enum relay r, uint8_t first_seq)
 		return -1;
 	case RELAY_BACKEND_GONE:
 		session_backend_lost(s);
-		if (!s->be_sent || s->in_rows) {
-			/* Nothing of the response yet, or between rows, where an ERR may stand. */
+		if (!s->torn && (!s->be_sent || s->err_ok)) {
+			/* Nothing of the response yet, between rows or between results: an ERR may
+			 * stand there and ends the response. */
 			relay_send_errf(s, (uint8_t)(s->be_sent ? s->last_seq + 1 : first_seq), ER_MYPOOL_BACKEND_LOST,
 					"08S01", "mypool: lost connection to backend during query: %s", b->error);
-			session_release(s);
-			return 0;
+		} else {
+			/* In the middle of a packet or of a result set's metadata: the stream cannot
+			 * be repaired, closing it is how the client learns. */
+			buf_reset(&s->out);
+			s->state_lost = true;
 		}
 		session_release(s);
-		return -1;
+		return 0;
 	}
 	return 0;
 }
@@ -881,6 +912,8 @@ static enum end_status command_loop(struct session *s)
 	for (;;) {
 		if (relay_flush(s) != 0)
 			return END_CLIENT_GONE;
+		if (s->state_lost)
+			return END_BACKEND_LOST;
 		if (s->killed)
 			return END_KILLED;
 		if (s->drain && !(s->status & STATUS_IN_TRANS))
@@ -1104,6 +1137,7 @@ static void session_close(struct session *s, enum end_status st)
 		break;
 	case END_KILLED:
 	case END_IDLE:
+	case END_BACKEND_LOST:
 		log_info("session ended: %s", end_status_name(st));
 		break;
 	case END_CLIENT_GONE:

@@ -70,6 +70,7 @@ enum end_status {
 	END_INTERNAL,      /* out of memory and the like */
 	END_KILLED,        /* KILL CONNECTION by the same user */
 	END_IDLE,          /* client_idle_timeout or idle_transaction_timeout */
+	END_BACKEND_LOST,  /* the server connection failed while it held the client's state */
 };
 
 struct session {
@@ -89,7 +90,12 @@ struct session {
 	uint16_t status;       /* last server status relayed */
 	struct backend *be;
 	bool be_sent;          /* the current response has started reaching the client */
-	bool in_rows;          /* relaying rows: an ERR may replace the next row */
+	bool err_ok;           /* an ERR packet may come next in the current response (before it,
+	                          between rows, between results): where a lost backend is reported */
+	bool torn;             /* the client got part of a packet whose rest will never come */
+	bool state_lost;       /* the backend failed holding state of the client (a transaction,
+	                          pins, session pooling): the session ends after the error */
+	unsigned flushes;      /* writes of s->out so far (relay_pass: was part of a packet sent?) */
 	bool resp_err;         /* the last response was an ERR packet */
 	uint8_t last_seq;      /* sequence id of the last packet sent to the client */
 	uint8_t seq_shift;     /* packets mypool inserted into the current response */
@@ -149,6 +155,7 @@ int relay_client_fill(struct session *s, size_t n, long timeout_ms);
 int relay_client_packet(struct session *s, struct pkt *p, long timeout_ms);
 void relay_client_consume(struct session *s, const struct pkt *p);
 int relay_client_discard(struct session *s, size_t n);
+long relay_read_timeout(const struct session *s);
 int relay_client_drop(struct session *s, const struct pkt *p);
 int relay_be_fill(struct session *s, size_t n);
 int relay_be_write(struct session *s, const void *p, size_t n);

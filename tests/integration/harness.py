@@ -608,7 +608,8 @@ class RawClient:
 CONFIG_KEYS = {
     "mypoold": ["listen", "listen_tcp", "threads", "log_level", "pool_mode", "pool_wait_timeout",
                 "shutdown_timeout", "max_allowed_packet", "max_client_conn",
-                "client_idle_timeout", "client_login_timeout", "idle_transaction_timeout", "admin_users", "metrics_listen", "log_slow_ms"],
+                "client_idle_timeout", "client_login_timeout", "idle_transaction_timeout",
+                "client_write_timeout", "client_read_timeout", "admin_users", "metrics_listen", "log_slow_ms"],
     "backend": ["socket", "host", "port", "user", "password", "pool_size", "min_idle",
                 "connect_timeout", "server_idle_timeout", "server_lifetime"],
 }
