@@ -363,3 +363,75 @@ class ServerDiesMidResultTest(harness.TestCase):
         c, rows, e = self.stream(d, autocommit=True)
         self.assertEqual(rows, 1000)
         self.assertEqual(e.args[0], 2013, e.args)
+
+
+@harness.mypool_only("mypool's own time limits")
+class TimeLimitsTest(harness.TestCase):
+    """Time limits a client cannot defeat (regression: client_login_timeout counted per read,
+    so trickling bytes held a login slot for ever; a client that stopped reading a result or
+    stalled inside a large packet held its server connection for ever)."""
+
+    shared_daemon = False
+
+    def start(self, **cfg):
+        cfg.setdefault("pool_mode", "transaction")
+        d = harness.Mypoold(**cfg).start()
+        self.addCleanup(d.stop)
+        return d
+
+    def closed_within(self, rc, seconds):
+        """Read until the daemon closes rc; how long that took (fails past `seconds`)."""
+        started = time.monotonic()
+        rc.sock.settimeout(harness.scaled(seconds))
+        try:
+            while rc.sock.recv(65536):
+                pass
+        except (ConnectionResetError, BrokenPipeError):
+            pass
+        except socket.timeout:
+            self.fail("the connection was still open after %.1f s" % harness.scaled(seconds))
+        return time.monotonic() - started
+
+    def test_login_trickle(self):
+        d = self.start(client_login_timeout="1s")
+        rc = self.raw(target=d.socket)
+        rc.read_greeting()
+        p = rc.handshake_response(harness.APP_USER, harness.APP_PASSWORD, "test")
+        data = len(p).to_bytes(3, "little") + b"\x01" + p
+        started = time.monotonic()
+        try:
+            for b in data[:20]:  # one byte every 0.3 s: each read is quick, the login is not
+                rc.send_raw(bytes([b]))
+                time.sleep(0.3)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        self.closed_within(rc, 3)
+        self.assertLess(time.monotonic() - started, harness.scaled(4))
+
+    def test_client_that_stops_reading(self):
+        d = self.start(client_write_timeout="1s", pool_size=1)
+        rc = self.raw(target=d.socket)
+        rc.login()
+        rc.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        rc.command(harness.COM_QUERY, b"SELECT REPEAT('x', 100000) FROM seq_1_to_2000")
+        # It never reads: after client_write_timeout mypool lets go of its server connection,
+        # and the only one of the pool serves another client.
+        time.sleep(0.5)
+        c = self.connect(target=d.socket, read_timeout=harness.scaled(10))
+        started = time.monotonic()
+        self.assertEqual(q(c, "SELECT 7"), ((7,),))
+        self.assertLess(time.monotonic() - started, harness.scaled(5))
+        self.assertIn("client_write_timeout", d.log_text())
+
+    def test_client_that_stalls_mid_packet(self):
+        d = self.start(client_read_timeout="1s", pool_size=1)
+        rc = self.raw(target=d.socket)
+        rc.login()
+        # A 2 MiB COM_QUERY (streamed to the server as it comes) of which 100 bytes come.
+        rc.send_raw((2 << 20).to_bytes(3, "little") + b"\x00" + b"\x03SELECT '" + b"x" * 91)
+        time.sleep(0.3)
+        c = self.connect(target=d.socket, read_timeout=harness.scaled(10))
+        started = time.monotonic()
+        self.assertEqual(q(c, "SELECT 8"), ((8,),))
+        self.assertLess(time.monotonic() - started, harness.scaled(5))
+        self.closed_within(rc, 3)
