@@ -229,70 +229,91 @@ out:
 	return session_finish(s, r, 1);
 }
 
+static int malformed(struct session *s, struct pkt *p, uint16_t code, const char *msg)
+{
+	if (relay_client_drop(s, p) != 0)
+		return -1;
+	relay_send_err(s, 1, code, "HY000", msg);
+	return 0;
+}
+
+/* Send an execute whose client relies on parameter types bound earlier, with those types
+ * (`bound_at`: the offset of its "new params bound" byte): the part buffered now, rewritten,
+ * then the rest of the client's packet as it arrives. 0, -1 (the backend failed; the client
+ * has an error), -2 (the client went away). */
+static int send_with_types(struct session *s, struct pkt *p, const struct stmt *st, size_t bound_at)
+{
+	size_t have = relay_client_have(s, p), types = 2u * st->nparams;
+	struct buf b;
+	buf_init(&b, 0);
+	uint8_t *h = buf_reserve(&b, PROTO_HEADER_LEN);
+	if (h)
+		proto_hdr_put(h, (uint32_t)(p->len + types), p->seq);
+	b.len += h ? PROTO_HEADER_LEN : 0;
+	buf_put(&b, p->data, bound_at);
+	buf_put_u8(&b, 1);
+	buf_put(&b, st->types, types);
+	buf_put(&b, p->data + bound_at + 1, have - bound_at - 1);
+	int rc = b.failed ? -1 : relay_be_write(s, b.data, b.len);
+	buf_free(&b);
+	buf_consume(&s->in, PROTO_HEADER_LEN + have);
+	int tail = relay_pipe_to_backend(s, p->len - have);
+	if (tail == -2)
+		return -2;
+	if (rc != 0 || tail != 0) {
+		session_backend_lost(s);
+		relay_send_errf(s, 1, 9003, "08S01", "mypool: lost connection to backend: %s", s->be->error);
+		session_release(s);
+		return -1;
+	}
+	return 0;
+}
+
 static int cmd_execute(struct session *s, struct pkt *p)
 {
-	if (p->len < 10) {
-		if (relay_client_drop(s, p) != 0)
-			return -1;
-		relay_send_err(s, 1, 1835, "HY000", "Malformed communication packet");
-		return 0;
-	}
+	/* A large execute (long parameters) is streamed: its handler reads only its start,
+	 * made available first. */
+	if (p->len < 10)
+		return malformed(s, p, 1835, "Malformed communication packet");
+	if (!p->whole && relay_client_prefix(s, p, 10) != 0)
+		return -1;
 	uint32_t id = get_u32(p->data + 1);
 	struct stmt *st = stmt_find(&s->stmts, id);
 	if (!st)
 		return unknown_statement(s, p, id, "mysqld_stmt_execute");
 	uint8_t flags = p->data[5];
+
+	/* Parameters: null bitmap, "new params bound" flag, then the types if it is 1. */
+	size_t bound_at = 10 + (st->nparams + 7u) / 8, types_end = bound_at + 1 + 2u * st->nparams;
+	bool rewrite_types = false;
+	if (st->nparams) {
+		if (p->len <= bound_at)
+			return malformed(s, p, 1835, "Malformed communication packet");
+		if (!p->whole && relay_client_prefix(s, p, types_end) != 0)
+			return -1;
+		if (p->data[bound_at] == 1) {
+			if (relay_client_have(s, p) >= types_end)
+				stmt_set_types(st, p->data + bound_at + 1);
+		} else if (!st->types) {
+			return malformed(s, p, 1210, "Incorrect arguments to mysqld_stmt_execute");
+		} else {
+			/* The backend may never have seen these types: send them again. */
+			rewrite_types = true;
+			if ((size_t)p->len + 2u * st->nparams >= PROTO_MAX_PAYLOAD)
+				return malformed(s, p, 1153, "mypool: execute too large to add the parameter types to");
+		}
+	}
 	session_begin_command(s, NULL, 0);
 	if (session_acquire(s, 1) != 0)
 		return relay_client_drop(s, p);
 	uint32_t server_id = on_backend(s, st, 1);
 	if (!server_id)
 		return relay_client_drop(s, p);
-
-	/* Parameters: null bitmap, "new params bound" flag, then the types if it is 1. */
-	size_t bound_at = 10 + (st->nparams + 7u) / 8;
-	bool rewrite_types = false;
-	if (st->nparams) {
-		if (p->len <= bound_at) {
-			if (relay_client_drop(s, p) != 0)
-				return -1;
-			relay_send_err(s, 1, 1835, "HY000", "Malformed communication packet");
-			return 0;
-		}
-		if (p->data[bound_at] == 1) {
-			if ((p->whole || buf_avail(&s->in) >= PROTO_HEADER_LEN + bound_at + 1 + 2u * st->nparams) &&
-			    p->len >= bound_at + 1 + 2u * st->nparams)
-				stmt_set_types(st, p->data + bound_at + 1);
-		} else {
-			/* The backend may never have seen these types: send them again. */
-			rewrite_types = true;
-			if (!st->types || !p->whole) {
-				if (relay_client_drop(s, p) != 0)
-					return -1;
-				relay_send_err(s, 1, 1210, "HY000", "Incorrect arguments to mysqld_stmt_execute");
-				return 0;
-			}
-		}
-	}
 	put_u32(p->data + 1, server_id);
 	if (rewrite_types) {
-		size_t n = p->len + 2u * st->nparams;
-		uint8_t *payload = malloc(n);
-		if (!payload)
-			return -1;
-		memcpy(payload, p->data, bound_at);
-		payload[bound_at] = 1;
-		memcpy(payload + bound_at + 1, st->types, 2u * st->nparams);
-		memcpy(payload + bound_at + 1 + 2u * st->nparams, p->data + bound_at + 1, p->len - bound_at - 1);
-		int rc = backend_send(s, payload, n);
-		free(payload);
-		relay_client_consume(s, p);
-		if (rc != 0) {
-			session_backend_lost(s);
-			relay_send_errf(s, 1, 9003, "08S01", "mypool: lost connection to backend: %s", s->be->error);
-			session_release(s);
-			return 0;
-		}
+		int rc = send_with_types(s, p, st, bound_at);
+		if (rc != 0)
+			return rc == -2 ? -1 : 0;
 	} else {
 		int fw = session_forward(s, p, false);
 		if (fw != 0)
@@ -334,6 +355,8 @@ static int cmd_fetch(struct session *s, struct pkt *p)
 
 static int cmd_send_long_data(struct session *s, struct pkt *p)
 {
+	if (!p->whole && relay_client_prefix(s, p, 7) != 0)
+		return -1;
 	uint32_t id = p->len >= 5 ? get_u32(p->data + 1) : 0;
 	struct stmt *st = stmt_find(&s->stmts, id);
 	if (!st)

@@ -133,6 +133,26 @@ int relay_client_packet(struct session *s, struct pkt *p, long timeout_ms)
 	return 0;
 }
 
+/* Make the first n payload bytes of packet p (all of it if shorter) available at p->data:
+ * what the handler of a packet larger than CLIENT_WHOLE_MAX may read (n <= CLIENT_WHOLE_MAX).
+ * 0, or -1 (the client is gone or stalled). */
+int relay_client_prefix(struct session *s, struct pkt *p, size_t n)
+{
+	if (n > p->len)
+		n = p->len;
+	if (relay_client_fill(s, PROTO_HEADER_LEN + n, relay_read_timeout(s)) != 0)
+		return -1;
+	p->data = buf_head(&s->in) + PROTO_HEADER_LEN; /* the buffer may have moved */
+	return 0;
+}
+
+/* How many payload bytes of packet p are in s->in now. */
+size_t relay_client_have(const struct session *s, const struct pkt *p)
+{
+	size_t avail = buf_avail(&s->in) - PROTO_HEADER_LEN;
+	return p->whole || avail > p->len ? p->len : avail;
+}
+
 /* Drop the current packet from s->in (whole packets only). */
 void relay_client_consume(struct session *s, const struct pkt *p)
 {
@@ -421,7 +441,7 @@ enum relay relay_rows(struct session *s, uint16_t *status, bool *done)
 /* Copy n bytes of the client's input to the backend as they arrive (through the bounded input
  * buffer). 0, -1 (the backend failed: the rest of the n bytes is read and dropped, so the
  * client's stream stays in step), -2 (the client went away). */
-static int pipe_to_backend(struct session *s, size_t n)
+int relay_pipe_to_backend(struct session *s, size_t n)
 {
 	bool failed = false;
 	while (n > 0) {
@@ -461,7 +481,7 @@ static enum relay relay_local_infile(struct session *s, uint32_t len, bool *done
 			goto client_gone;
 		uint32_t n = proto_hdr_len(buf_head(&s->in));
 		int rc = backend_failed ? (relay_client_discard(s, PROTO_HEADER_LEN + (size_t)n) ? -2 : 0)
-					: pipe_to_backend(s, PROTO_HEADER_LEN + (size_t)n);
+					: relay_pipe_to_backend(s, PROTO_HEADER_LEN + (size_t)n);
 		if (rc == -2)
 			goto client_gone;
 		if (rc != 0)
@@ -653,7 +673,7 @@ int relay_forward_command(struct session *s, const struct pkt *p, bool *too_larg
 		relay_client_consume(s, p);
 	} else {
 		/* Stream: header and what is buffered, then the rest as it arrives. */
-		int rc = pipe_to_backend(s, PROTO_HEADER_LEN + (size_t)p->len);
+		int rc = relay_pipe_to_backend(s, PROTO_HEADER_LEN + (size_t)p->len);
 		if (rc == -2)
 			return -2;
 		failed = rc != 0;
@@ -670,7 +690,7 @@ int relay_forward_command(struct session *s, const struct pkt *p, bool *too_larg
 			snprintf(s->be->error, sizeof(s->be->error), "client command exceeded max_allowed_packet");
 		}
 		int rc = failed ? (relay_client_discard(s, PROTO_HEADER_LEN + (size_t)len) ? -2 : 0)
-				: pipe_to_backend(s, PROTO_HEADER_LEN + (size_t)len);
+				: relay_pipe_to_backend(s, PROTO_HEADER_LEN + (size_t)len);
 		if (rc == -2)
 			return -2;
 		failed = failed || rc != 0;

@@ -532,8 +532,7 @@ static int relay_command(struct session *s, const struct pkt *p, uint8_t cmd, ui
 {
 	if (cmd == COM_QUERY && p->len > 1) {
 		/* A command larger than the input buffer is scanned as far as it is buffered. */
-		size_t n = (p->whole ? p->len : buf_avail(&s->in) - PROTO_HEADER_LEN) - 1;
-		session_begin_command(s, p->data + 1, n);
+		session_begin_command(s, p->data + 1, relay_client_have(s, p) - 1);
 	} else {
 		session_begin_command(s, NULL, 0);
 	}
@@ -544,7 +543,7 @@ static int relay_command(struct session *s, const struct pkt *p, uint8_t cmd, ui
 	char slow[SLOW_LOG_TEXT + 1] = "";
 	uint64_t started = 0;
 	if (s->cfg->log_slow_ms && cmd == COM_QUERY) {
-		size_t n = (p->whole ? p->len : buf_avail(&s->in) - PROTO_HEADER_LEN) - 1;
+		size_t n = relay_client_have(s, p) - 1;
 		snprintf(slow, sizeof(slow), "%.*s", (int)(n < SLOW_LOG_TEXT ? n : SLOW_LOG_TEXT), (const char *)p->data + 1);
 		started = mono_ms();
 	}
@@ -565,6 +564,11 @@ static int relay_command(struct session *s, const struct pkt *p, uint8_t cmd, ui
 			return relay_client_drop(s, p);
 		}
 		session_apply_scan(s);
+		if (!p->whole)
+			/* Scanned only as far as it was buffered: whatever session state its rest left
+			 * (a named lock, a user variable set in a SELECT) is reset before anyone else
+			 * gets this connection. */
+			s->be->dirty = true;
 		fw = session_forward(s, p, attempt < 3);
 		if (fw != 2)
 			break;
@@ -907,6 +911,14 @@ static long idle_limit(const struct session *s, const char **key)
 	return t ? (long)t : -1;
 }
 
+/* Commands that may be larger than CLIENT_WHOLE_MAX: they are streamed to the server, and their
+ * handlers read only the start of them (relay_client_prefix). Every other command is handled
+ * whole or refused. */
+static bool streams(const struct session *s, uint8_t cmd)
+{
+	return !s->admin && (cmd == COM_QUERY || cmd == COM_STMT_EXECUTE || cmd == COM_STMT_SEND_LONG_DATA);
+}
+
 static enum end_status command_loop(struct session *s)
 {
 	for (;;) {
@@ -949,8 +961,18 @@ static enum end_status command_loop(struct session *s)
 			return END_PROTOCOL;
 		}
 		uint8_t cmd = p.data[0];
-		uint8_t opt = p.len >= 3 ? p.data[1] : 0;
 		s->t->stats.queries++;
+		if (!p.whole && !streams(s, cmd)) {
+			/* Larger than mypool buffers, and a command whose handler needs it whole:
+			 * read past it, so its rest is not taken for commands. */
+			log_info("%s of %u bytes refused", proto_cmd_name(cmd), p.len);
+			if (relay_client_drop(s, &p) != 0)
+				return END_CLIENT_GONE;
+			relay_send_errf(s, 1, ER_NET_PACKET_TOO_LARGE, "08S01", "mypool: %s of %u bytes is too large",
+					proto_cmd_name(cmd), p.len);
+			continue;
+		}
+		uint8_t opt = p.whole && p.len >= 3 ? p.data[1] : 0;
 		if (s->admin && cmd != COM_QUIT) {
 			if (admin_command(s, &p) != 0)
 				return END_CLIENT_GONE;

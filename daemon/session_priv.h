@@ -153,12 +153,17 @@ void relay_send_errf(struct session *s, uint8_t seq, uint16_t code, const char *
 void relay_send_ok(struct session *s, uint8_t seq);
 int relay_client_fill(struct session *s, size_t n, long timeout_ms);
 int relay_client_packet(struct session *s, struct pkt *p, long timeout_ms);
+int relay_client_prefix(struct session *s, struct pkt *p, size_t n);
+size_t relay_client_have(const struct session *s, const struct pkt *p);
 void relay_client_consume(struct session *s, const struct pkt *p);
 int relay_client_discard(struct session *s, size_t n);
 long relay_read_timeout(const struct session *s);
 int relay_client_drop(struct session *s, const struct pkt *p);
 int relay_be_fill(struct session *s, size_t n);
 int relay_be_write(struct session *s, const void *p, size_t n);
+/* Copy the next n bytes of the client's input to the backend as they arrive: 0, -1 (the backend
+ * failed; the n bytes are read anyway), -2 (the client went away). */
+int relay_pipe_to_backend(struct session *s, size_t n);
 enum relay relay_pass(struct session *s, uint32_t len);
 int relay_be_packet(struct session *s, uint32_t *len, size_t need);
 int relay_be_packet_whole(struct session *s, uint32_t *len);

@@ -435,3 +435,80 @@ class TimeLimitsTest(harness.TestCase):
         self.assertEqual(q(c, "SELECT 8"), ((8,),))
         self.assertLess(time.monotonic() - started, harness.scaled(5))
         self.closed_within(rc, 3)
+
+
+CLIENT_WHOLE_MAX = 1 << 20  # daemon/session_priv.h: larger commands are streamed
+
+
+def lenenc(n):
+    if n < 251:
+        return bytes([n])
+    if n < 1 << 16:
+        return b"\xfc" + struct.pack("<H", n)
+    if n < 1 << 24:
+        return b"\xfd" + n.to_bytes(3, "little")
+    return b"\xfe" + struct.pack("<Q", n)
+
+
+@harness.mypool_only("mypool's input buffering")
+class StraddleTest(harness.TestCase):
+    """Commands larger than the input buffer, each sent in two parts split at every early
+    boundary: a handler touches only bytes that have arrived, and the whole command is read
+    (regression: the statement commands and KILL read, and even rewrote, bytes that had not
+    arrived, and consumed only what was buffered, so the rest was parsed as new commands)."""
+
+    daemon_config = {"pool_mode": "transaction"}
+    SPLITS = (0, 1, 2, 3, 4, 5, 6, 9, 10, 11, 12, 13, 14, 17, 100, 20000)
+    BIG = CLIENT_WHOLE_MAX + 37
+
+    def session(self):
+        rc = self.raw(timeout=harness.scaled(20))
+        rc.login()
+        return rc
+
+    def prepare(self, rc, sql):
+        rc.command(0x16, sql)
+        seq, p = rc.read_packet()
+        self.assertEqual(p[:1], b"\x00", p)
+        stmt, ncols, nparams = struct.unpack("<IHH", p[1:9])
+        for _ in range(nparams + (1 if nparams else 0) + ncols + (1 if ncols else 0)):
+            rc.read_packet()
+        return stmt
+
+    def payloads(self, rc):
+        """(name, payload) of each large command to try on session rc."""
+        stmt = self.prepare(rc, b"SELECT LENGTH(?)")
+        value = b"v" * (self.BIG - 30)
+        execute = struct.pack("<BIBI", 0x17, stmt, 0, 1) + b"\x00\x01" + b"\xfe\x00" + lenenc(len(value)) + value
+        no_types = struct.pack("<BIBI", 0x17, stmt, 0, 1) + b"\x00\x00" + lenenc(len(value)) + value
+        yield "COM_QUERY", b"\x03SELECT LENGTH('" + b"q" * (self.BIG - 20) + b"')"
+        yield "COM_STMT_EXECUTE", execute
+        yield "COM_STMT_EXECUTE (types bound before)", no_types
+        yield "COM_STMT_SEND_LONG_DATA", struct.pack("<BIH", 0x18, stmt, 0) + b"l" * self.BIG
+        for name, cmd in (("COM_INIT_DB", 0x02), ("COM_FIELD_LIST", 0x04), ("COM_PROCESS_KILL", 0x0C),
+                          ("COM_CHANGE_USER", 0x11), ("COM_STMT_CLOSE", 0x19), ("COM_STMT_RESET", 0x1A),
+                          ("COM_SET_OPTION", 0x1B), ("COM_STMT_FETCH", 0x1C), ("COM_PING", 0x0E),
+                          ("unknown 0x55", 0x55)):
+            yield name, bytes([cmd]) + struct.pack("<I", stmt) + b"z" * self.BIG
+
+    def still_in_step(self, rc, what):
+        """The session answers a new command: everything the big one left is read past."""
+        rc.command(harness.COM_QUERY, b"SELECT 12345")
+        for _ in range(100):
+            seq, p = rc.read_packet()
+            if p == b"\x0512345":
+                seq, p = rc.read_packet()
+                self.assertEqual(p[:1], b"\xfe", what)
+                return
+        self.fail("%s: the session never answered the next command" % what)
+
+    def test_split_at_every_boundary(self):
+        rc = self.session()
+        for name, payload in list(self.payloads(rc)):
+            data = len(payload).to_bytes(3, "little") + b"\x00" + payload
+            for k in self.SPLITS:
+                rc.send_raw(data[:4 + k])
+                time.sleep(0.01)
+                rc.send_raw(data[4 + k:])
+                self.still_in_step(rc, "%s split after %d bytes" % (name, k))
+        self.assertTrue(self.daemon.alive())
