@@ -19,15 +19,15 @@
 #include <strings.h>
 
 #include "backend.h"
+#include "config.h"
 #include "io.h"
 #include "log.h"
 #include "session_priv.h"
 #include "sqlscan.h"
 #include "stats.h"
+#include "worker.h"
 
 #define ER_NO_SUCH_THREAD 1094
-#define ER_QUERY_INTERRUPTED 1317
-#define ER_CONNECTION_KILLED 1927
 #define ER_NOT_SUPPORTED_YET 1235
 
 struct lookup {
@@ -39,7 +39,6 @@ struct lookup {
 	struct worker_thread *thread;
 	uint32_t session_id;
 	uint32_t server_id;  /* of the backend the target holds, 0 if none */
-	bool running;        /* it is running a statement */
 };
 
 static void find_on_thread(struct worker_thread *t, struct stats *st)
@@ -58,22 +57,57 @@ static void find_on_thread(struct worker_thread *t, struct stats *st)
 		lk->thread = t;
 		lk->session_id = s->id;
 		lk->server_id = s->be ? s->be->server_id : 0;
-		lk->running = s->phase == PH_ACTIVE && s->be;
 	}
 }
 
-/* On the target's thread: mark it and end any wait it is in between commands. */
+struct kill_order {
+	uint32_t session_id;
+	char mode; /* 'C' connection, 'Q' query */
+};
+
+/* On the target's thread: mark it. A session waiting for its next command, for a backend or for
+ * RESUME ends that wait; one waiting for its backend's response is woken to interrupt its own
+ * statement (kill_interrupt_statement). Its server connection is used only by the target
+ * itself, so the KILL QUERY can never reach a statement of another client. */
 static void kill_on_thread(struct worker_thread *t, void *arg)
 {
-	uint32_t id = (uint32_t)(uintptr_t)arg;
+	struct kill_order *o = arg;
 	for (struct session *s = t->sessions; s; s = s->next) {
-		if (s->id != id)
+		if (s->id != o->session_id)
 			continue;
-		s->killed = true;
-		if (s->phase != PH_ACTIVE)
+		if (o->mode == 'C')
+			s->killed = true;
+		if (s->phase == PH_ACTIVE || s->phase == PH_WAITING)
+			s->kill_query = true; /* it runs a command: interrupt it */
+		if (s->phase != PH_ACTIVE || s->be_reading)
 			io_wake(s->co);
+		break;
+	}
+	free(o);
+}
+
+void kill_interrupt_statement(struct session *s)
+{
+	const struct config *cfg = worker_config(s->t->w);
+	const struct config_user *u = config_find_user(cfg, s->user, strlen(s->user));
+	if (!u || !s->be)
+		return;
+	const char *account, *password;
+	config_user_account(cfg, u, &account, &password);
+	/* As the mariadb client does for Ctrl-C: a connection of its own for the KILL. */
+	char err[256], sql[64];
+	struct backend *k = backend_connect(cfg, account, password, false, err, sizeof(err));
+	if (!k) {
+		log_warn("KILL QUERY: cannot connect to send it: %s", err);
 		return;
 	}
+	int n = snprintf(sql, sizeof(sql), "KILL QUERY %u", s->be->server_id);
+	if (backend_query(k, sql, (size_t)n) != 0)
+		log_warn("KILL QUERY %u: %s", s->be->server_id, k->error);
+	else
+		log_info("statement on server connection %u interrupted", s->be->server_id);
+	k->broken = true; /* nothing to say to it */
+	backend_close(k);
 }
 
 /* Parse "KILL [HARD|SOFT] [CONNECTION|QUERY] <id>". Returns 0 (mode 'C' or 'Q'), 1 for the forms
@@ -130,21 +164,14 @@ static int run(struct session *s, char mode, uint32_t id)
 		relay_send_errf(s, 1, ER_NO_SUCH_THREAD, "HY000", "Unknown thread id: %u", id);
 		return 0;
 	}
-	log_info("KILL %s %u (session %u, server connection %u)", mode == 'Q' ? "QUERY" : "CONNECTION", id,
-		 lk.session_id, lk.server_id);
-	if (mode == 'C')
-		worker_call(lk.thread, kill_on_thread, (void *)(uintptr_t)lk.session_id);
-	if (lk.running) {
-		/* Interrupt the statement on the server, over this client's own backend. */
-		if (session_acquire(s, 1) != 0)
-			return 0;
-		char sql[64];
-		int n = snprintf(sql, sizeof(sql), "KILL QUERY %u", lk.server_id);
-		if (backend_query(s->be, sql, (size_t)n) != 0 && backend_errno(s->be) != ER_NO_SUCH_THREAD) {
-			relay_send_err(s, 1, (uint16_t)backend_errno(s->be), backend_sqlstate(s->be), backend_error(s->be));
-			return 0;
-		}
+	log_info("KILL %s %u (session %u)", mode == 'Q' ? "QUERY" : "CONNECTION", id, lk.session_id);
+	struct kill_order *o = malloc(sizeof(*o));
+	if (!o) {
+		relay_send_err(s, 1, 1037, "HY001", "mypool: out of memory");
+		return 0;
 	}
+	*o = (struct kill_order){ .session_id = lk.session_id, .mode = mode };
+	worker_call(lk.thread, kill_on_thread, o);
 	relay_send_ok(s, 1);
 	return 0;
 }

@@ -155,6 +155,15 @@ void pool_set_config(struct pool *p, const struct config *cfg)
 	pthread_mutex_unlock(&p->lock);
 }
 
+/* Locked: tell waiter w (taken off the queue, its state set) on its own thread. Until that
+ * message has arrived (pool_waiter_woken) the waiter does not leave pool_checkout: the message
+ * refers to its stack frame, whatever else ends its wait first (KILL, a timeout). */
+static void notify(struct pool *p, struct pool_waiter *w)
+{
+	__atomic_store_n(&w->wake_pending, true, __ATOMIC_RELEASE);
+	p->wake(w);
+}
+
 static void queue_remove(struct pool *p, struct pool_waiter *w)
 {
 	struct pool_waiter **pp = &p->wait_head, *prev = NULL;
@@ -180,7 +189,7 @@ static void fail_waiters(struct pool *p, const struct pool_account *a)
 		if (!a || w->acct == a) {
 			queue_remove(p, w);
 			w->state = W_FAILED;
-			p->wake(w);
+			notify(p, w);
 		}
 		w = next;
 	}
@@ -212,7 +221,7 @@ static void slot_freed(struct pool *p)
 		queue_remove(p, w);
 		w->state = W_SLOT;
 		slot_take(p, w->acct);
-		p->wake(w);
+		notify(p, w);
 		return;
 	}
 }
@@ -372,22 +381,28 @@ struct backend *pool_checkout(struct pool *p, const char *user, bool found_rows,
 		p->waits++;
 		p->wait_ms_total += mono_ms() - w.since_ms;
 		if (w.state == W_QUEUED) {
-			/* Timed out (or woken for shutdown) while still queued. */
+			/* Timed out, or woken by someone else (KILL), while still queued: nothing
+			 * was granted, no message is on its way. */
 			queue_remove(p, &w);
 			w.state = W_GONE;
+			if (r == IO_WOKEN) {
+				pthread_mutex_unlock(&p->lock);
+				*perr = POOL_CANCELLED;
+				snprintf(err, errlen, "the wait for a backend connection was cancelled");
+				return NULL;
+			}
 			p->timeouts++;
 			pthread_mutex_unlock(&p->lock);
-			*perr = r == IO_WOKEN ? POOL_SHUTDOWN : POOL_TIMEOUT;
+			*perr = POOL_TIMEOUT;
 			snprintf(err, errlen, "no backend connection available within %u ms", timeout);
 			return NULL;
 		}
 		pthread_mutex_unlock(&p->lock);
-		if (r == IO_TIMEOUT) {
-			/* Granted just as the timer fired: the wake-up message is on its way and
-			 * refers to our stack frame, so wait for it before going on. */
-			while (io_wait(-1, 0, -1, NULL) != IO_WOKEN)
-				;
-		}
+		/* Granted (or failed): the message that says so may still be on its way, whatever
+		 * ended the wait, and it refers to this stack frame: wait for it. Only this thread
+		 * clears the flag (pool_waiter_woken), so it needs no lock here. */
+		while (__atomic_load_n(&w.wake_pending, __ATOMIC_ACQUIRE))
+			io_wait(-1, 0, -1, NULL);
 		switch (w.state) {
 		case W_BACKEND:
 			if (backend_alive(w.granted, IDLE_CHECK_MS))
@@ -410,6 +425,7 @@ struct backend *pool_checkout(struct pool *p, const char *user, bool found_rows,
 
 void pool_waiter_woken(struct pool_waiter *w)
 {
+	__atomic_store_n(&w->wake_pending, false, __ATOMIC_RELEASE);
 	io_wake(w->co);
 }
 
@@ -447,7 +463,7 @@ void pool_release(struct pool *p, struct backend *b)
 		queue_remove(p, w);
 		w->state = W_BACKEND;
 		w->granted = b;
-		p->wake(w);
+		notify(p, w);
 		pthread_mutex_unlock(&p->lock);
 		return;
 	}

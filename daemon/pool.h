@@ -30,6 +30,7 @@ struct pool_waiter {
 	bool found_rows;
 	int state;               /* see pool.c */
 	struct backend *granted; /* set when a backend is handed over */
+	bool wake_pending;       /* a message about it is on its way to its thread */
 	uint64_t since_ms;
 };
 
@@ -41,6 +42,7 @@ enum pool_error {
 	POOL_TIMEOUT,     /* no backend within pool_wait_timeout */
 	POOL_UNAVAILABLE, /* the backend could not be reached */
 	POOL_SHUTDOWN,
+	POOL_CANCELLED,   /* the waiting client was woken by someone else (KILL) */
 };
 
 struct pool_stats {

@@ -204,9 +204,21 @@ int relay_be_fill(struct session *s, size_t n)
 			s->be->broken = true;
 			return -1;
 		}
+		if (s->kill_query) {
+			/* KILL QUERY came for the statement this response belongs to. */
+			s->kill_query = false;
+			kill_interrupt_statement(s);
+		}
 		/* Right after a command went out its reply cannot be there yet: wait first. */
+		s->be_reading = true;
 		ssize_t r = s->be_await ? io_fd_read_later(&s->be->io, p, buf_room(&s->bin), -1)
 					: io_fd_read(&s->be->io, p, buf_room(&s->bin), -1);
+		s->be_reading = false;
+		if (r < 0 && errno == ECANCELED && (s->kill_query || s->killed)) {
+			/* Woken by a KILL: interrupt the statement, then go on reading its end. */
+			s->kill_query = true;
+			continue;
+		}
 		s->be_await = false;
 		if (r <= 0) {
 			snprintf(s->be->error, sizeof(s->be->error), "%s",

@@ -372,6 +372,22 @@ static void after_command(struct session *s)
 	session_release(s);
 }
 
+/* KILL of this session, or of its statement, while it waits to run one: the client gets what
+ * MariaDB says to it (true), or nothing happened (false). */
+static bool interrupted(struct session *s, uint8_t seq)
+{
+	if (s->killed) {
+		relay_send_err(s, seq, ER_CONNECTION_KILLED, "70100", "Connection was killed");
+		return true;
+	}
+	if (s->kill_query) {
+		s->kill_query = false;
+		relay_send_err(s, seq, ER_QUERY_INTERRUPTED, "70100", "Query execution was interrupted");
+		return true;
+	}
+	return false;
+}
+
 /* Attach a backend in the client's state. On failure the client has an error packet. */
 int session_acquire(struct session *s, uint8_t seq)
 {
@@ -379,7 +395,7 @@ int session_acquire(struct session *s, uint8_t seq)
 	 * there. Only one taken from the pool is brought to the client's state. */
 	if (s->be)
 		return sync_multi_statements(s, seq);
-	while (__atomic_load_n(&s->t->w->paused, __ATOMIC_RELAXED) && !s->drain && !s->killed) {
+	while (__atomic_load_n(&s->t->w->paused, __ATOMIC_RELAXED) && !s->drain && !s->killed && !s->kill_query) {
 		/* Admin PAUSE: running transactions finish, new ones wait for RESUME. */
 		s->paused = true;
 		s->phase = PH_WAITING;
@@ -387,15 +403,26 @@ int session_acquire(struct session *s, uint8_t seq)
 		s->paused = false;
 		s->phase = PH_ACTIVE;
 	}
+	if (interrupted(s, seq))
+		return -1;
 	enum pool_error pe;
 	char err[256];
 	s->phase = PH_WAITING;
 	s->be = pool_checkout(s->t->w->pool, s->user, s->caps & CAP_FOUND_ROWS, s->t, &pe, err, sizeof(err));
 	s->be_fresh = true;
 	s->phase = PH_ACTIVE;
+	if (s->be && (s->killed || s->kill_query)) {
+		/* KILLed while it waited, as the grant came. */
+		session_release(s);
+		interrupted(s, seq);
+		return -1;
+	}
+	if (!s->be && interrupted(s, seq))
+		return -1;
 	if (!s->be) {
 		switch (pe) {
 		case POOL_TIMEOUT:
+		case POOL_CANCELLED:
 			relay_send_errf(s, seq, ER_MYPOOL_POOL_TIMEOUT, "HY000", "mypool: %s", err);
 			break;
 		case POOL_SHUTDOWN:
@@ -425,6 +452,7 @@ void session_begin_command(struct session *s, const uint8_t *sql, size_t len)
 {
 	s->scan = sql ? sqlscan((const char *)sql, len) : 0;
 	s->hold_next = false;
+	s->kill_query = false; /* a KILL QUERY for the previous statement came too late */
 	s->be_sent = false;
 	s->err_ok = true;
 	s->torn = false;

@@ -57,6 +57,8 @@ struct worker_thread;
 #define ER_HANDSHAKE 1043
 #define ER_NET_PACKET_TOO_LARGE 1153
 #define ER_NET_PACKETS_OUT_OF_ORDER 1156
+#define ER_QUERY_INTERRUPTED 1317
+#define ER_CONNECTION_KILLED 1927
 
 enum phase { PH_HANDSHAKE, PH_IDLE, PH_ACTIVE, PH_WAITING };
 
@@ -105,6 +107,8 @@ struct session {
 	bool admin;            /* this is an admin console session (admin.c) */
 	bool paused;           /* waiting for RESUME before it may take a backend */
 	bool killed;           /* KILL CONNECTION: end after the current command */
+	bool kill_query;       /* KILL QUERY: interrupt the statement running now (kill.c) */
+	bool be_reading;       /* waiting for the backend's response: a KILL may wake it */
 	bool lid_dirty;        /* LAST_INSERT_ID() may have changed: read it before letting go */
 	uint64_t started_ms;
 	uint64_t login_ms;     /* when the current login (connect or COM_CHANGE_USER) began */
@@ -196,6 +200,9 @@ bool kill_is_statement(const uint8_t *sql, size_t len);
 /* KILL [CONNECTION|QUERY] id as COM_QUERY, and COM_PROCESS_KILL: 0, or -1 if the session must end. */
 int kill_query(struct session *s, struct pkt *p);
 int kill_command(struct session *s, struct pkt *p);
+/* On the target's own coroutine, which holds the backend running its statement: KILL QUERY of
+ * that backend, sent over a connection of its own (so it can never reach another client). */
+void kill_interrupt_statement(struct session *s);
 
 /* ---- prepared.c ---- */
 /* COM_STMT_PREPARE/EXECUTE/SEND_LONG_DATA/CLOSE/RESET/FETCH (p at the head of s->in): 0, or -1

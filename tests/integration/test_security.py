@@ -512,3 +512,90 @@ class StraddleTest(harness.TestCase):
                 rc.send_raw(data[4 + k:])
                 self.still_in_step(rc, "%s split after %d bytes" % (name, k))
         self.assertTrue(self.daemon.alive())
+
+
+@harness.mypool_only("KILL is answered by mypool")
+class KillRaceTest(harness.TestCase):
+    """KILL of a session that waits for the pool while a server connection is granted to it:
+    the wait is cancel-safe whatever wakes it (regression: the grant's message could arrive
+    after the session had gone on, referring to a stack frame that was gone). And KILL QUERY
+    is sent by the target itself over a connection of its own, so it never interrupts a
+    statement of whoever uses the target's old server connection now."""
+
+    shared_daemon = False
+
+    def test_kill_while_granted(self):
+        d = harness.Mypoold(pool_mode="transaction", pool_size=1, pool_wait_timeout="5s").start()
+        self.addCleanup(d.stop)
+        holder = self.connect(target=d.socket, autocommit=True)
+        killer = self.connect(target=d.socket, autocommit=True)
+        outcomes = {}
+        for i in range(30):
+            q(holder, "BEGIN")
+            q(holder, "SELECT 1")  # holds the only server connection
+            waiter = harness.connect(d.socket, autocommit=True, read_timeout=harness.scaled(10))
+            box = {}
+
+            def wait_for_pool():
+                try:
+                    box["rows"] = q(waiter, "SELECT 2")
+                except pymysql.MySQLError as e:
+                    box["error"] = e.args[0]
+
+            th = threading.Thread(target=wait_for_pool)
+            th.start()
+            time.sleep(0.05 + (i % 5) * 0.002)
+            go = threading.Barrier(2)
+
+            def commit():
+                go.wait()
+                q(holder, "COMMIT")  # the connection goes to the waiter...
+
+            ct = threading.Thread(target=commit)
+            ct.start()
+            go.wait()
+            if i % 2:
+                time.sleep(0.0005 * (i % 7))
+            q(killer, "KILL %d" % waiter.thread_id())  # ... as it is killed
+            ct.join(10)
+            th.join(harness.scaled(10))
+            self.assertFalse(th.is_alive(), "round %d: the killed client hangs" % i)
+            key = "rows" if "rows" in box else box.get("error")
+            outcomes[key] = outcomes.get(key, 0) + 1
+            self.assertIn(key, ("rows", 1927, 2013), "round %d: %r" % (i, box))
+            waiter.close()
+        harness.log("outcomes over 30 rounds: %r" % outcomes)
+        # Everyone else is served as before.
+        self.assertEqual(q(killer, "SELECT 3"), ((3,),))
+        self.assertEqual(q(holder, "SELECT 4"), ((4,),))
+
+    def test_kill_query_stays_with_its_target(self):
+        # pool_size 1: the killer gets no server connection of its own while the target runs.
+        d = harness.Mypoold(pool_mode="transaction", pool_size=1).start()
+        self.addCleanup(d.stop)
+        target = self.connect(target=d.socket, autocommit=True, read_timeout=harness.scaled(20))
+        other = self.connect(target=d.socket, autocommit=True, read_timeout=harness.scaled(20))
+        killer = self.connect(target=d.socket, autocommit=True)
+        box = {}
+
+        def run():
+            started = time.monotonic()
+            try:
+                box["rows"] = q(target, "SELECT SLEEP(5)")  # an interrupted SLEEP() returns 1...
+            except pymysql.MySQLError as e:
+                box["rows"] = e.args[0]  # ... or fails with 1317, as it happens to be stopped
+            box["secs"] = time.monotonic() - started
+
+        th = threading.Thread(target=run)
+        th.start()
+        time.sleep(0.5)
+        q(killer, "KILL QUERY %d" % target.thread_id())
+        th.join(harness.scaled(10))
+        self.assertLess(box["secs"], 3, "the statement was not interrupted")
+        self.assertIn(box["rows"], (((1,),), 1317))
+        q(target, "DO 1")  # past the statement that keeps the connection for SHOW WARNINGS
+        # The only server connection now runs another client's statement: nothing kills it.
+        started = time.monotonic()
+        self.assertEqual(q(other, "SELECT SLEEP(1)"), ((0,),))
+        self.assertGreater(time.monotonic() - started, 0.9)
+        self.assertEqual(q(target, "SELECT 5"), ((5,),))
