@@ -201,8 +201,10 @@ int proto_parse_handshake_response(const uint8_t *p, size_t n, struct proto_hand
 	out->caps = caps;
 	if (!(caps & CAP_LONG_PASSWORD))
 		out->caps |= (uint64_t)ext << 32;
-	if (!(caps & CAP_PROTOCOL_41))
+	if (!(caps & CAP_PROTOCOL_41)) {
+		memset(out, 0, sizeof(*out));
 		return -1;
+	}
 	if ((caps & CAP_SSL) && n == PROTO_RESPONSE_FIXED)
 		return -2; /* SSLRequest: the real response would follow after TLS */
 

@@ -552,6 +552,30 @@ START_TEST(response_ssl_and_rejects)
 }
 END_TEST
 
+/* Regression (fuzz_handshake, corpus file regress-pre41-caps-kept): a response without
+ * PROTOCOL_41 returned -1 with caps, max_packet and charset still filled in, although a failed
+ * parse zeroes its result. */
+START_TEST(response_pre41_zeroed)
+{
+	static const uint8_t pre41[] =
+		"\x8c\xa0\xbf\x00"              /* caps 0x00bfa08c: no PROTOCOL_41 (0x200) */
+		"\x00\x00\x00\x01" "\x21"      /* max packet 16 MiB, charset 33 */
+		"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+		"\x00\x00\x00\x00\x00\x00\x00\x00\x00" "\x00\x00\x00\x00"
+		"app" "\0" "\x00";
+	struct proto_handshake_response r;
+	uint8_t *d = dup_exact(pre41, LIT_LEN(pre41));
+
+	memset(&r, 0xa5, sizeof(r));
+	ck_assert_int_eq(proto_parse_handshake_response(d, LIT_LEN(pre41), &r), -1);
+	ck_assert(r.caps == 0);
+	ck_assert_uint_eq(r.max_packet, 0);
+	ck_assert_uint_eq(r.charset, 0);
+	ck_assert_ptr_null(r.user);
+	free(d);
+}
+END_TEST
+
 /* ---- COM_CHANGE_USER ---- */
 
 static const uint8_t golden_change_user[] =
@@ -1440,6 +1464,7 @@ static Suite *proto_suite(void)
 	tcase_add_test(tc, response_mysql2_empty_db);
 	tcase_add_test(tc, response_auth_encodings);
 	tcase_add_test(tc, response_ssl_and_rejects);
+	tcase_add_test(tc, response_pre41_zeroed);
 	tcase_add_test(tc, change_user_golden);
 	tcase_add_test(tc, change_user_minimal_and_bad);
 	suite_add_tcase(s, tc);
