@@ -636,11 +636,15 @@ class Mypoold:
 
     Mypoold(pool_size=2, pool_wait_timeout="1s", users={...}).start() ... .stop()
     Keyword arguments are config keys (section found automatically); users replaces [users].
+    The backend is the run's sandbox unless backend_socket= (a Unix socket path) or
+    backend_host= (with backend_port=) names another server; command_prefix= (argv list, e.g.
+    ["ip", "netns", "exec", NS]) runs the daemon through a command that execs it.
     """
 
     running = []
 
-    def __init__(self, users=None, extra=None, **overrides):
+    def __init__(self, users=None, extra=None, backend_socket=None, backend_host=None,
+                 backend_port=3306, command_prefix=None, **overrides):
         global _daemon_seq
         _daemon_seq += 1
         self.name = "d%d" % _daemon_seq
@@ -652,6 +656,7 @@ class Mypoold:
         self.proc = None
         self.first_worker = None
         self.returncode = None
+        self.command_prefix = list(command_prefix or [])
         sb = sandbox()
         cfg = {
             "mypoold": {
@@ -672,6 +677,12 @@ class Mypoold:
                 "connect_timeout": "5s",
             },
         }
+        if backend_host is not None:
+            del cfg["backend"]["socket"]
+            cfg["backend"]["host"] = backend_host
+            cfg["backend"]["port"] = str(backend_port)
+        elif backend_socket is not None:
+            cfg["backend"]["socket"] = backend_socket
         for k, v in overrides.items():
             if k not in _KEY_SECTION:
                 raise ValueError("unknown mypoold config key %r" % k)
@@ -702,7 +713,7 @@ class Mypoold:
                               % MYPOOLD)
         self._logf = open(self.log_path, "ab")
         env = dict(os.environ)
-        self.proc = subprocess.Popen([MYPOOLD, "-c", self.config_path], stdin=subprocess.DEVNULL,
+        self.proc = subprocess.Popen(self.command_prefix + [MYPOOLD, "-c", self.config_path], stdin=subprocess.DEVNULL,
                                      stdout=self._logf, stderr=subprocess.STDOUT, env=env,
                                      start_new_session=True)
         Mypoold.running.append(self)
