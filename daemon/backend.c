@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -28,6 +30,15 @@ uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* Every call of mypool's own on a server connection (connecting and logging in, its small
+ * statements, reset, ping, close) must finish within connect_timeout: a server that accepts and
+ * then says nothing (stopped, overloaded, a blackhole) fails it instead of hanging the client
+ * that waits for it. The relay's reads of client statements are not bounded this way. */
+static void arm(struct backend *b)
+{
+	b->deadline_ms = mono_ms() + b->op_timeout_ms;
+}
+
 /* Wait for what Connector/C asked for and translate the outcome for X_cont. A wake (shutdown)
  * is passed on as a timeout, which makes Connector/C abandon the operation. */
 static int wait_mysql(struct backend *b, int status)
@@ -37,6 +48,16 @@ static int wait_mysql(struct backend *b, int status)
 	long timeout = -1;
 	if (status & MYSQL_WAIT_TIMEOUT)
 		timeout = (long)mysql_get_timeout_value_ms(m);
+	if (b->deadline_ms) {
+		/* Connector/C's own connect timeout covers the TCP connect, not a server that
+		 * accepts and then says nothing: see arm(). */
+		uint64_t now = mono_ms();
+		long left = now < b->deadline_ms ? (long)(b->deadline_ms - now) : 0;
+		if (left == 0)
+			return MYSQL_WAIT_TIMEOUT;
+		if (timeout < 0 || left < timeout)
+			timeout = left;
+	}
 	short fired = 0;
 	/* Before the connection is up and while it closes, a one-shot wait on the socket. */
 	enum io_result r = b->io.fd >= 0 ? io_fd_wait(&b->io, ev, timeout, &fired)
@@ -55,7 +76,10 @@ static void note_error(struct backend *b)
 {
 	b->diag_pending = true; /* a server error stays in its diagnostics area */
 	unsigned e = mysql_errno(b->mysql);
-	snprintf(b->error, sizeof(b->error), "%s (%u)", mysql_error(b->mysql), e);
+	if (e >= 2000 && e < 3000 && mono_ms() >= b->deadline_ms)
+		snprintf(b->error, sizeof(b->error), "no answer within connect_timeout (%u ms)", b->op_timeout_ms);
+	else
+		snprintf(b->error, sizeof(b->error), "%s (%u)", mysql_error(b->mysql), e);
 	/* Client-side errors (2000..2999) mean the connection itself failed. */
 	if (e >= 2000 && e < 3000)
 		b->broken = true;
@@ -66,6 +90,24 @@ static void set_nonblocking(int fd)
 	int fl = fcntl(fd, F_GETFL);
 	if (fl >= 0 && !(fl & O_NONBLOCK))
 		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+/* tcp_keepalive: a TCP server that goes silent (a cable pulled, a firewall dropping packets)
+ * is noticed within about that long, even while mypool only waits for a long statement: probes
+ * start after half of it, three of them fill the rest, and TCP_USER_TIMEOUT bounds unanswered
+ * writes the same way. 0 = the system's defaults. */
+static void set_keepalive(int fd, unsigned ms)
+{
+	if (!ms)
+		return;
+	int on = 1, idle = (int)((ms / 2 + 999) / 1000), intvl = (int)((ms / 6 + 999) / 1000), cnt = 3;
+	unsigned user = ms;
+	if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) != 0 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)) != 0 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl)) != 0 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt)) != 0 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user, sizeof(user)) != 0)
+		log_warn("tcp_keepalive: %s", strerror(errno));
 }
 
 /* Transaction pooling reads the server's own session trackers; a reset turns them back to the
@@ -143,12 +185,18 @@ struct backend *backend_connect(const struct config *cfg, const char *user, cons
 	if (found_rows)
 		flags |= CLIENT_FOUND_ROWS;
 	MYSQL *ret = NULL;
+	b->op_timeout_ms = cfg->connect_timeout_ms;
+	arm(b);
 	int st = mysql_real_connect_start(&ret, m, cfg->backend_host, user, password,
 					  NULL, cfg->backend_port, cfg->backend_socket, flags);
 	while (st)
 		st = mysql_real_connect_cont(&ret, m, wait_mysql(b, st));
 	if (!ret) {
-		snprintf(err, errlen, "%s (%u)", mysql_error(m), mysql_errno(m));
+		if (mono_ms() >= b->deadline_ms)
+			snprintf(err, errlen, "no answer within connect_timeout (%u ms): %s (%u)", cfg->connect_timeout_ms,
+				 mysql_error(m), mysql_errno(m));
+		else
+			snprintf(err, errlen, "%s (%u)", mysql_error(m), mysql_errno(m));
 		mysql_close(m);
 		free(b);
 		return NULL;
@@ -157,6 +205,8 @@ struct backend *backend_connect(const struct config *cfg, const char *user, cons
 	/* Connector/C's non-blocking API leaves the socket itself blocking between its calls; the
 	 * raw relay reads it directly and must never block the thread. */
 	set_nonblocking(b->fd);
+	if (!cfg->backend_socket)
+		set_keepalive(b->fd, cfg->tcp_keepalive_ms);
 	io_fd_init(&b->io, b->fd);
 	unsigned long server_caps = 0, ext_caps = 0;
 	mariadb_get_infov(m, MARIADB_CONNECTION_SERVER_CAPABILITIES, &server_caps);
@@ -173,7 +223,7 @@ struct backend *backend_connect(const struct config *cfg, const char *user, cons
 	b->multi_stmt = false;
 	b->created_ms = b->idle_since_ms = mono_ms();
 	varset_init(&b->vars);
-	stmt_cache_init(&b->stmts, BACKEND_STMT_CACHE);
+	stmt_cache_init(&b->stmts, BACKEND_STMT_CACHE, cfg->statement_cache_bytes);
 	b->track = cfg->pool_mode == POOL_TRANSACTION;
 	if (b->track && enable_trackers(b) != 0) {
 		snprintf(err, errlen, "cannot enable session tracking: %s", b->error);
@@ -194,6 +244,7 @@ void backend_close(struct backend *b)
 		shutdown(b->fd, SHUT_RDWR);
 	}
 	if (coro_current()) {
+		arm(b);
 		int st = mysql_close_start(b->mysql);
 		while (st)
 			st = mysql_close_cont(b->mysql, wait_mysql(b, st));
@@ -219,6 +270,7 @@ int backend_query(struct backend *b, const char *sql, size_t len)
 	if (own_mode(b) != 0)
 		return -1;
 	int err = 0;
+	arm(b);
 	int st = mysql_real_query_start(&err, b->mysql, sql, (unsigned long)len);
 	while (st)
 		st = mysql_real_query_cont(&err, b->mysql, wait_mysql(b, st));
@@ -256,6 +308,7 @@ int backend_query(struct backend *b, const char *sql, size_t len)
 int backend_select_db(struct backend *b, const char *db)
 {
 	int err = 0;
+	arm(b);
 	int st = mysql_select_db_start(&err, b->mysql, db);
 	while (st)
 		st = mysql_select_db_cont(&err, b->mysql, wait_mysql(b, st));
@@ -271,6 +324,7 @@ int backend_select_db(struct backend *b, const char *db)
 int backend_set_multi_statements(struct backend *b, bool on)
 {
 	int err = 0;
+	arm(b);
 	int st = mysql_set_server_option_start(&err, b->mysql,
 					       on ? MYSQL_OPTION_MULTI_STATEMENTS_ON : MYSQL_OPTION_MULTI_STATEMENTS_OFF);
 	while (st)
@@ -294,6 +348,7 @@ static int query_row(struct backend *b, const char *sql, char *c1, size_t n1, ch
 	if (own_mode(b) != 0)
 		return -1;
 	int err = 0;
+	arm(b);
 	int st = mysql_real_query_start(&err, b->mysql, sql, (unsigned long)strlen(sql));
 	while (st)
 		st = mysql_real_query_cont(&err, b->mysql, wait_mysql(b, st));
@@ -398,6 +453,7 @@ static int after_reset(struct backend *b)
 int backend_reset(struct backend *b)
 {
 	int err = 0;
+	arm(b);
 	int st = mysql_reset_connection_start(&err, b->mysql);
 	while (st)
 		st = mysql_reset_connection_cont(&err, b->mysql, wait_mysql(b, st));
@@ -412,6 +468,7 @@ int backend_reset(struct backend *b)
 int backend_clear_db(struct backend *b)
 {
 	my_bool fail = 0;
+	arm(b);
 	int st = mysql_change_user_start(&fail, b->mysql, b->mysql->user, b->mysql->passwd, NULL);
 	while (st)
 		st = mysql_change_user_cont(&fail, b->mysql, wait_mysql(b, st));
@@ -439,6 +496,7 @@ int backend_clear_diagnostics(struct backend *b)
 int backend_ping(struct backend *b)
 {
 	int err = 0;
+	arm(b);
 	int st = mysql_ping_start(&err, b->mysql);
 	while (st)
 		st = mysql_ping_cont(&err, b->mysql, wait_mysql(b, st));

@@ -48,6 +48,8 @@ struct backend {
 	uint32_t lid_owner;    /* session whose LAST_INSERT_ID() is in effect; 0 = none (value 0) */
 	uint32_t lid_version;  /* ... and which of its values (session's lid_version) */
 	bool diag_pending;     /* the last statement left warnings or an error */
+	unsigned op_timeout_ms; /* connect_timeout: the most any call of mypool's own may take */
+	uint64_t deadline_ms;  /* the end of the current one's (see arm() in backend.c) */
 	uint64_t created_ms;
 	uint64_t idle_since_ms;
 	struct backend *next;  /* pool lists */

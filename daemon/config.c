@@ -191,6 +191,17 @@ static const struct key_def keys[] = {
 	  .max = SUN_PATH_MAX, .reloadable = false,
 	  .doc = "Serve Prometheus metrics over HTTP on this Unix socket path or loopback address; "
 		 "unset = off." },
+	{ "mypoold", "max_prepared_statements", KT_UINT, FIELD(max_prepared_statements), "16382",
+	  .min = 1, .max = 1048576, .reloadable = true,
+	  .doc = "Most prepared statements one client session may keep open (MariaDB's "
+		 "max_prepared_stmt_count, error 1461 past it)." },
+	{ "mypoold", "max_prepared_statement_bytes", KT_SIZE, FIELD(max_prepared_statement_bytes), "16M",
+	  .min = 64 * KIB, .max = GIB, .reloadable = true,
+	  .doc = "Most memory the prepared statements of one client session may keep in mypool (their SQL "
+		 "text and column definitions; error 1461 past it)." },
+	{ "mypoold", "metrics_socket_mode", KT_OCTAL, FIELD(metrics_socket_mode), "0660",
+	  .min = 0, .max = 0777, .reloadable = false,
+	  .doc = "Permission bits of metrics_listen when it is a Unix socket path." },
 	{ "mypoold", "log_slow_ms", KT_DURATION, FIELD(log_slow_ms), "0",
 	  .min = 0, .max = MS_PER_H, .bare_ms = true, .reloadable = true,
 	  .doc = "Log statements that run longer than this (a bare number is milliseconds: 200 = 200ms); "
@@ -221,6 +232,14 @@ static const struct key_def keys[] = {
 	{ "backend", "connect_timeout", KT_DURATION, FIELD(connect_timeout_ms), "5s",
 	  .min = 1, .max = MS_PER_H, .reloadable = true,
 	  .doc = "Timeout for connecting and logging in to the server." },
+	{ "backend", "statement_cache_bytes", KT_SIZE, FIELD(statement_cache_bytes), "4M",
+	  .min = 64 * KIB, .max = GIB, .reloadable = true,
+	  .doc = "Most SQL text each server connection's cache of prepared statements keeps (the least "
+		 "recently used are closed on the server past it)." },
+	{ "backend", "tcp_keepalive", KT_DURATION, FIELD(tcp_keepalive_ms), "60s",
+	  .min = 0, .max = 2 * MS_PER_H, .reloadable = true,
+	  .doc = "A TCP server connection on which nothing is heard for about this long, even during a "
+		 "long statement, is closed (keepalive probes, TCP_USER_TIMEOUT); 0 = the system's defaults." },
 	{ "backend", "server_idle_timeout", KT_DURATION, FIELD(server_idle_timeout_ms), "600s",
 	  .min = 0, .max = 720 * MS_PER_H, .reloadable = true,
 	  .doc = "Close server connections that were idle this long; 0 = never." },

@@ -71,6 +71,9 @@ struct config {
 	 * NULL = off. */
 	char *metrics_listen;
 	unsigned log_slow_ms;        /* log statements slower than this; 0 = off */
+	unsigned max_prepared_statements;      /* per client session */
+	unsigned max_prepared_statement_bytes; /* per client session: SQL text, types, columns */
+	unsigned metrics_socket_mode;          /* octal, for a metrics_listen socket path */
 
 	/* [backend] */
 	char *backend_socket; /* either socket ... */
@@ -81,6 +84,8 @@ struct config {
 	unsigned pool_size;
 	unsigned min_idle;
 	unsigned connect_timeout_ms;
+	unsigned statement_cache_bytes;  /* per server connection: SQL text of its cache */
+	unsigned tcp_keepalive_ms;       /* a silent TCP server is dropped after about this; 0 = OS */
 	unsigned server_idle_timeout_ms; /* close idle backends after this; 0 = never */
 	unsigned server_lifetime_ms;     /* close backends older than this when released; 0 = never */
 

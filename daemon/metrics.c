@@ -16,6 +16,11 @@
 #include "log.h"
 #include "metrics.h"
 #include "stats.h"
+#include "worker.h"
+
+/* Limits of a metrics request (a scrape is a GET with a few headers). */
+#define METRICS_MAX_HEADERS 8192
+#define METRICS_MAX_BODY 1024
 
 struct metrics {
 	struct worker *w;
@@ -170,6 +175,12 @@ struct metrics *metrics_start(struct worker *w, struct worker_thread *t, int fd,
 	}
 	m->w = w;
 	m->t = t;
+	/* Whoever can reach the socket may send anything: bounded headers and body, and as long
+	 * to send a request as a client has to log in (client_login_timeout; restart to change). */
+	const struct config *cfg = worker_config(w);
+	evhttp_set_max_headers_size(m->http, METRICS_MAX_HEADERS);
+	evhttp_set_max_body_size(m->http, METRICS_MAX_BODY);
+	evhttp_set_timeout(m->http, (int)((cfg->client_login_timeout_ms + 999) / 1000));
 	evhttp_set_allowed_methods(m->http, EVHTTP_REQ_GET);
 	evhttp_set_gencb(m->http, on_request, m);
 	log_info("metrics on %s", where);

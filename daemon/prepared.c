@@ -14,12 +14,42 @@
 #include <string.h>
 
 #include "backend.h"
+#include "config.h"
 #include "log.h"
 #include "session_priv.h"
 
 #define ER_UNKNOWN_STMT_HANDLER 1243
 #define ER_STMT_HAS_NO_OPEN_CURSOR 1421
+#define ER_MAX_PREPARED_STMT_COUNT_REACHED 1461
 #define CURSOR_TYPE_READ_ONLY 1
+
+/* The key of st in a backend's statement cache: what the server prepared depends on the SQL
+ * text and on the database it was prepared in (unqualified names are bound to it), sql_mode
+ * (ANSI_QUOTES, PIPES_AS_CONCAT...) and the character set of the connection. The database is
+ * the one the client prepared st in; the others are the client's now (which its backend has). */
+static bool cache_key(const struct session *s, const struct stmt *st, struct buf *key)
+{
+	const char *mode = varset_get(&s->vars, "sql_mode"), *cs = varset_get(&s->vars, "character_set_client"),
+		   *coll = varset_get(&s->vars, "collation_connection");
+	buf_reset(key);
+	buf_put_cstr(key, st->schema ? st->schema : "");
+	buf_put_cstr(key, mode ? mode : "");
+	buf_put_u8(key, s->charset);
+	buf_put_cstr(key, cs ? cs : "");
+	buf_put_cstr(key, coll ? coll : "");
+	buf_put(key, st->sql, st->sql_len);
+	return !key->failed;
+}
+
+/* The server's id of st on the attached backend, 0 if it is not prepared there. */
+static uint32_t cached_id(struct session *s, const struct stmt *st)
+{
+	struct buf key;
+	buf_init(&key, 0);
+	uint32_t id = cache_key(s, st, &key) ? stmt_cache_get(&s->be->stmts, (const char *)key.data, key.len) : 0;
+	buf_free(&key);
+	return id;
+}
 
 /* A statement with an open cursor or long data sent lives on the server: its entry in the
  * backend's cache must not be evicted meanwhile. */
@@ -30,7 +60,7 @@ static void set_busy(struct session *s, struct stmt *st, bool cursor, bool long_
 	st->long_data = long_data;
 	if (was == now || !s->be)
 		return;
-	uint32_t id = stmt_cache_get(&s->be->stmts, st->sql, st->sql_len);
+	uint32_t id = cached_id(s, st);
 	if (id)
 		stmt_cache_hold(&s->be->stmts, id, now ? +1 : -1);
 }
@@ -96,14 +126,27 @@ static void forward_error(struct session *s, uint32_t len, uint8_t seq)
 	buf_consume(&s->bin, PROTO_HEADER_LEN + len);
 }
 
-/* Make sure st is prepared on the attached backend. Returns the server's id, or 0: the client
- * has an error packet (sequence id seq), or the backend broke. */
-static uint32_t on_backend(struct session *s, struct stmt *st, uint8_t seq)
+/* Put (key -> id) into the backend's cache and close on the server whatever that pushes out
+ * (the entry count or the byte budget, statement_cache_bytes). 0, or -1 if the backend failed. */
+static int cache_put(struct session *s, const struct buf *key, uint32_t id)
+{
+	struct stmt_cache *c = &s->be->stmts;
+	uint32_t evicted;
+	if (stmt_cache_put(c, (const char *)key->data, key->len, id, &evicted) == 0 && evicted &&
+	    backend_send_id(s, COM_STMT_CLOSE, evicted) != 0)
+		return -1;
+	while ((evicted = stmt_cache_trim(c)) != 0)
+		if (backend_send_id(s, COM_STMT_CLOSE, evicted) != 0)
+			return -1;
+	return 0;
+}
+
+/* COM_STMT_PREPARE of st on the attached backend, which is in the database st was prepared in;
+ * the response is read and not relayed. The server's id, or 0 (the client has an error packet,
+ * or *lost: the backend failed). */
+static uint32_t prepare_here(struct session *s, struct stmt *st, uint8_t seq, bool *lost)
 {
 	struct backend *b = s->be;
-	uint32_t id = stmt_cache_get(&b->stmts, st->sql, st->sql_len);
-	if (id)
-		return id;
 	uint8_t *payload = malloc(st->sql_len + 1);
 	if (!payload) {
 		relay_send_err(s, seq, 1037, "HY001", "mypool: out of memory");
@@ -115,7 +158,7 @@ static uint32_t on_backend(struct session *s, struct stmt *st, uint8_t seq)
 	free(payload);
 	uint32_t len;
 	if (rc != 0 || relay_be_packet_whole(s, &len) != 0)
-		goto lost;
+		return (*lost = true, 0);
 	const uint8_t *p = buf_head(&s->bin) + PROTO_HEADER_LEN;
 	if (len > 0 && p[0] == 0xff) {
 		forward_error(s, len, seq);
@@ -124,20 +167,64 @@ static uint32_t on_backend(struct session *s, struct stmt *st, uint8_t seq)
 	if (len < 12 || p[0] != 0) {
 		snprintf(b->error, sizeof(b->error), "malformed prepare response");
 		b->broken = true;
-		goto lost;
+		return (*lost = true, 0);
 	}
-	id = get_u32(p + 1);
+	uint32_t id = get_u32(p + 1);
 	unsigned ncols = (unsigned)(p[5] | p[6] << 8), nparams = (unsigned)(p[7] | p[8] << 8);
 	buf_consume(&s->bin, PROTO_HEADER_LEN + len);
 	if (skip_definitions(s, nparams) != 0 || skip_definitions(s, ncols) != 0)
-		goto lost;
-	uint32_t evicted;
-	if (stmt_cache_put(&b->stmts, st->sql, st->sql_len, id, &evicted) == 0 && evicted &&
-	    backend_send_id(s, COM_STMT_CLOSE, evicted) != 0)
-		goto lost;
-	log_debug("statement %u prepared on backend %u as %u", st->id, b->server_id, id);
+		return (*lost = true, 0);
 	return id;
-lost:
+}
+
+/* Make sure st is prepared on the attached backend. Returns the server's id, or 0: the client
+ * has an error packet (sequence id seq), or the backend broke. */
+static uint32_t on_backend(struct session *s, struct stmt *st, uint8_t seq)
+{
+	struct backend *b = s->be;
+	struct buf key;
+	buf_init(&key, 0);
+	uint32_t id = 0;
+	bool lost = false;
+	if (!cache_key(s, st, &key)) {
+		relay_send_err(s, seq, 1037, "HY001", "mypool: out of memory");
+		goto out;
+	}
+	id = stmt_cache_get(&b->stmts, (const char *)key.data, key.len);
+	if (id)
+		goto out;
+	/* The server binds unqualified names to the database of the prepare: prepare it in the
+	 * client's database of then, and come back to the one it uses now. (A client with no
+	 * database now stays in that one: no command unselects a database.) */
+	char *back = NULL;
+	bool moved = st->schema && (!b->schema || strcmp(b->schema, st->schema) != 0);
+	if (moved) {
+		back = b->schema ? strdup(b->schema) : NULL;
+		if (backend_select_db(b, st->schema) != 0) {
+			free(back);
+			if (b->broken)
+				lost = true;
+			else
+				relay_send_err(s, seq, (uint16_t)backend_errno(b), backend_sqlstate(b), backend_error(b));
+			goto out;
+		}
+	}
+	id = prepare_here(s, st, seq, &lost);
+	if (moved && back && !lost && backend_select_db(b, back) != 0)
+		lost = true; /* the client's database is gone meanwhile: start afresh elsewhere */
+	free(back);
+	if (id && !lost && cache_put(s, &key, id) != 0)
+		lost = true;
+	if (id && !lost)
+		log_debug("statement %u prepared on backend %u as %u", st->id, b->server_id, id);
+out:
+	buf_free(&key);
+	if (!lost)
+		return id;
+	if (!b->broken) {
+		b->broken = true;
+		snprintf(b->error, sizeof(b->error), "cannot go back to database after a prepare");
+	}
 	session_backend_lost(s);
 	relay_send_errf(s, seq, 9003, "08S01", "mypool: lost connection to backend: %s", b->error);
 	session_release(s);
@@ -162,6 +249,24 @@ static int cmd_prepare(struct session *s, struct pkt *p)
 		return 0;
 	}
 	size_t sql_len = p->len - 1;
+	const struct config *cfg = s->cfg;
+	if (s->stmts.n >= cfg->max_prepared_statements) {
+		if (relay_client_drop(s, p) != 0)
+			return -1;
+		relay_send_errf(s, 1, ER_MAX_PREPARED_STMT_COUNT_REACHED, "42000",
+				"Can't create more than max_prepared_stmt_count statements (current value: %u)",
+				cfg->max_prepared_statements);
+		return 0;
+	}
+	if (stmt_table_bytes(&s->stmts) + sql_len > cfg->max_prepared_statement_bytes) {
+		if (relay_client_drop(s, p) != 0)
+			return -1;
+		relay_send_errf(s, 1, ER_MAX_PREPARED_STMT_COUNT_REACHED, "42000",
+				"mypool: the prepared statements of this session would keep more than %u bytes "
+				"(max_prepared_statement_bytes)",
+				cfg->max_prepared_statement_bytes);
+		return 0;
+	}
 	char *sql = malloc(sql_len + 1);
 	if (!sql)
 		return -1;
@@ -202,6 +307,10 @@ static int cmd_prepare(struct session *s, struct pkt *p)
 	unsigned ncols = (unsigned)(q[5] | q[6] << 8), nparams = (unsigned)(q[7] | q[8] << 8);
 	s->warnings = (uint16_t)(q[10] | q[11] << 8);
 	struct stmt *st = stmt_add(&s->stmts, sql, sql_len, (uint16_t)nparams, (uint16_t)ncols);
+	if (st && s->schema && !(st->schema = strdup(s->schema))) {
+		stmt_remove(&s->stmts, st->id);
+		st = NULL;
+	}
 	if (!st) {
 		s->be->broken = true;
 		snprintf(s->be->error, sizeof(s->be->error), "out of memory");
@@ -219,10 +328,11 @@ static int cmd_prepare(struct session *s, struct pkt *p)
 	if (ncols && r == RELAY_DONE)
 		r = relay_be_packet_whole(s, &len) != 0 ? RELAY_BACKEND_GONE : relay_pass(s, len);
 	if (r == RELAY_DONE) {
-		uint32_t evicted;
-		if (stmt_cache_put(&s->be->stmts, sql, sql_len, server_id, &evicted) == 0 && evicted &&
-		    backend_send_id(s, COM_STMT_CLOSE, evicted) != 0)
+		struct buf key;
+		buf_init(&key, 0);
+		if (cache_key(s, st, &key) && cache_put(s, &key, server_id) != 0)
 			r = RELAY_BACKEND_GONE;
+		buf_free(&key);
 	}
 out:
 	free(sql);
@@ -340,7 +450,7 @@ static int cmd_fetch(struct session *s, struct pkt *p)
 		return 0;
 	}
 	session_begin_command(s, NULL, 0);
-	put_u32(p->data + 1, stmt_cache_get(&s->be->stmts, st->sql, st->sql_len));
+	put_u32(p->data + 1, cached_id(s, st));
 	int fw = session_forward(s, p, false);
 	if (fw != 0)
 		return fw < 0 ? -1 : 0;
@@ -392,7 +502,7 @@ static int cmd_reset(struct session *s, struct pkt *p)
 		relay_send_ok(s, 1);
 		return 0;
 	}
-	put_u32(p->data + 1, stmt_cache_get(&s->be->stmts, st->sql, st->sql_len));
+	put_u32(p->data + 1, cached_id(s, st));
 	set_busy(s, st, false, false);
 	int fw = session_forward(s, p, false);
 	if (fw != 0)
@@ -410,7 +520,7 @@ static int cmd_close(struct session *s, struct pkt *p)
 		return 0; /* no reply either way */
 	if (st->cursor && s->be) {
 		/* Close the cursor; the statement itself stays in the backend's cache. */
-		uint32_t server_id = stmt_cache_get(&s->be->stmts, st->sql, st->sql_len);
+		uint32_t server_id = cached_id(s, st);
 		uint32_t len;
 		if (backend_send_id(s, COM_STMT_RESET, server_id) != 0 || relay_be_packet_whole(s, &len) != 0) {
 			session_backend_lost(s);

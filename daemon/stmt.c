@@ -14,6 +14,7 @@ void stmt_table_init(struct stmt_table *t)
 
 static void stmt_free(struct stmt *s)
 {
+	free(s->schema);
 	free(s->sql);
 	free(s->types);
 	buf_free(&s->cols);
@@ -91,10 +92,19 @@ int stmt_set_types(struct stmt *s, const uint8_t *types)
 	return 0;
 }
 
-void stmt_cache_init(struct stmt_cache *c, size_t max)
+size_t stmt_table_bytes(const struct stmt_table *t)
+{
+	size_t n = 0;
+	for (const struct stmt *s = t->head; s; s = s->next)
+		n += s->sql_len + (s->types ? 2u * s->nparams : 0) + s->cols.cap;
+	return n;
+}
+
+void stmt_cache_init(struct stmt_cache *c, size_t max, size_t max_bytes)
 {
 	memset(c, 0, sizeof(*c));
 	c->max = max ? max : 1;
+	c->max_bytes = max_bytes;
 }
 
 void stmt_cache_clear(struct stmt_cache *c)
@@ -102,6 +112,28 @@ void stmt_cache_clear(struct stmt_cache *c)
 	for (size_t i = 0; i < c->n; i++)
 		free(c->v[i].sql);
 	c->n = 0;
+	c->bytes = 0;
+}
+
+/* The least recently used entry not held, dropped; its server id, or 0 if all are held. */
+static uint32_t evict_lru(struct stmt_cache *c)
+{
+	size_t lru = c->n;
+	for (size_t i = 0; i < c->n; i++)
+		if (!c->v[i].holds && (lru == c->n || c->v[i].used < c->v[lru].used))
+			lru = i;
+	if (lru == c->n)
+		return 0;
+	uint32_t id = c->v[lru].id;
+	c->bytes -= c->v[lru].sql_len;
+	free(c->v[lru].sql);
+	c->v[lru] = c->v[--c->n];
+	return id;
+}
+
+uint32_t stmt_cache_trim(struct stmt_cache *c)
+{
+	return c->max_bytes && c->bytes > c->max_bytes ? evict_lru(c) : 0;
 }
 
 void stmt_cache_free(struct stmt_cache *c)
@@ -140,17 +172,8 @@ int stmt_cache_put(struct stmt_cache *c, const char *sql, size_t len, uint32_t i
 		e->used = ++c->tick;
 		return 0;
 	}
-	if (c->n >= c->max) {
-		size_t lru = c->n;
-		for (size_t i = 0; i < c->n; i++)
-			if (!c->v[i].holds && (lru == c->n || c->v[i].used < c->v[lru].used))
-				lru = i;
-		if (lru < c->n) { /* all held: grow past max until they are let go */
-			*evicted = c->v[lru].id;
-			free(c->v[lru].sql);
-			c->v[lru] = c->v[--c->n];
-		}
-	}
+	if (c->n >= c->max)
+		*evicted = evict_lru(c); /* all held: grow past max until they are let go */
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 8;
 		struct stmt_cache_entry *nv = realloc(c->v, cap * sizeof(*nv));
@@ -164,6 +187,7 @@ int stmt_cache_put(struct stmt_cache *c, const char *sql, size_t len, uint32_t i
 		return -1;
 	memcpy(copy, sql, len);
 	c->v[c->n++] = (struct stmt_cache_entry){ .sql = copy, .sql_len = len, .id = id, .used = ++c->tick };
+	c->bytes += len;
 	return 0;
 }
 

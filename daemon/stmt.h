@@ -17,6 +17,8 @@
 struct stmt {
 	struct stmt *next;
 	uint32_t id;          /* the id the client knows */
+	char *schema;         /* the client's database when it prepared it (NULL: none): the server
+	                         binds unqualified names to it, so it is prepared there anywhere */
 	char *sql;
 	size_t sql_len;
 	uint16_t nparams, ncols;
@@ -40,10 +42,15 @@ struct stmt *stmt_find(const struct stmt_table *t, uint32_t id);
 void stmt_remove(struct stmt_table *t, uint32_t id);
 /* Remember the parameter types of an execute (2 * nparams bytes). 0, or -1 out of memory. */
 int stmt_set_types(struct stmt *s, const uint8_t *types);
+/* The memory the table's statements keep for the client (SQL text, types, column definitions):
+ * what max_prepared_statement_bytes bounds. */
+size_t stmt_table_bytes(const struct stmt_table *t);
 
-/* The statements prepared on one backend. */
+/* The statements prepared on one backend, by key: the SQL text and everything that changes what
+ * the server made of it (see prepared.c: the database it was prepared in, sql_mode, the
+ * character set), so clients share an entry only when the server would have prepared the same. */
 struct stmt_cache_entry {
-	char *sql;
+	char *sql;     /* the key */
 	size_t sql_len;
 	uint32_t id;    /* the server's statement id */
 	uint64_t used;  /* LRU tick */
@@ -53,10 +60,11 @@ struct stmt_cache_entry {
 struct stmt_cache {
 	struct stmt_cache_entry *v;
 	size_t n, cap, max;
+	size_t bytes, max_bytes; /* of the keys; max_bytes 0 = no byte budget */
 	uint64_t tick;
 };
 
-void stmt_cache_init(struct stmt_cache *c, size_t max);
+void stmt_cache_init(struct stmt_cache *c, size_t max, size_t max_bytes);
 void stmt_cache_clear(struct stmt_cache *c); /* the server forgot them (reset) */
 void stmt_cache_free(struct stmt_cache *c);
 /* The server id of this SQL on the backend, or 0 (marks it used). */
@@ -67,5 +75,8 @@ uint32_t stmt_cache_get(struct stmt_cache *c, const char *sql, size_t len);
 int stmt_cache_put(struct stmt_cache *c, const char *sql, size_t len, uint32_t id, uint32_t *evicted);
 /* Keep (delta +1) or let go (-1) of the entry with this server id. */
 void stmt_cache_hold(struct stmt_cache *c, uint32_t id, int delta);
+/* While the keys take more than max_bytes: drop the least recently used entry not held and
+ * return its server id (to be closed on the server); 0 when within budget (or all are held). */
+uint32_t stmt_cache_trim(struct stmt_cache *c);
 
 #endif

@@ -557,7 +557,7 @@ static int setup(struct supervisor *sv, const struct priv *priv)
 	}
 	if (cfg->metrics_listen != NULL && metrics_fd < 0) {
 		if (cfg->metrics_listen[0] == '/') {
-			metrics_fd = listen_unix(cfg->metrics_listen, cfg->socket_mode, priv->uid, priv->gid, err,
+			metrics_fd = listen_unix(cfg->metrics_listen, cfg->metrics_socket_mode, priv->uid, priv->gid, err,
 						 sizeof(err));
 			sv->unlink_metrics = metrics_fd >= 0;
 		} else {

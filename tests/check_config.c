@@ -245,7 +245,7 @@ START_TEST(key_table)
 	const struct config_key_info *k;
 	size_t n = config_keys(&k);
 	const char *fixed[] = { "listen",	  "socket_mode", "listen_tcp", "threads",	 "coro_stack_size",
-				"pool_mode", "user",	     "group",	   "pidfile", "metrics_listen" };
+				"pool_mode", "user",	     "group",	   "pidfile", "metrics_listen", "metrics_socket_mode" };
 	for (size_t i = 0; i < n; i++) {
 		bool is_fixed = false;
 		for (size_t j = 0; j < sizeof(fixed) / sizeof(fixed[0]); j++)

@@ -33,7 +33,7 @@ END_TEST
 START_TEST(test_cache_lru)
 {
 	struct stmt_cache c;
-	stmt_cache_init(&c, 2);
+	stmt_cache_init(&c, 2, 0);
 	uint32_t ev;
 	ck_assert_int_eq(stmt_cache_put(&c, "A", 1, 10, &ev), 0);
 	ck_assert_uint_eq(ev, 0);
@@ -66,12 +66,51 @@ START_TEST(test_cache_lru)
 }
 END_TEST
 
+/* Regression (security review, client-controlled memory): the cache kept any amount of SQL
+ * text; with a byte budget the least recently used entries go until it fits. */
+START_TEST(test_cache_byte_budget)
+{
+	struct stmt_cache c;
+	stmt_cache_init(&c, 100, 10);
+	uint32_t ev;
+	ck_assert_int_eq(stmt_cache_put(&c, "aaaa", 4, 1, &ev), 0);
+	ck_assert_int_eq(stmt_cache_put(&c, "bbbb", 4, 2, &ev), 0);
+	ck_assert_uint_eq(stmt_cache_trim(&c), 0); /* 8 of 10 bytes */
+	ck_assert_int_eq(stmt_cache_put(&c, "cccccc", 6, 3, &ev), 0);
+	ck_assert_uint_eq(stmt_cache_trim(&c), 1); /* 14: the oldest goes... */
+	ck_assert_uint_eq(stmt_cache_trim(&c), 0); /* ... and 10 fit */
+	ck_assert_uint_eq(c.bytes, 10);
+	stmt_cache_hold(&c, 2, +1);
+	ck_assert_int_eq(stmt_cache_put(&c, "dddd", 4, 4, &ev), 0);
+	ck_assert_uint_eq(stmt_cache_trim(&c), 3); /* not the held one */
+	ck_assert_uint_eq(stmt_cache_trim(&c), 0);
+	ck_assert_uint_eq(stmt_cache_get(&c, "bbbb", 4), 2);
+	stmt_cache_free(&c);
+}
+END_TEST
+
+START_TEST(test_table_bytes)
+{
+	struct stmt_table t;
+	stmt_table_init(&t);
+	ck_assert_uint_eq(stmt_table_bytes(&t), 0);
+	stmt_add(&t, "SELECT ?", 8, 1, 0);
+	ck_assert_uint_eq(stmt_table_bytes(&t), 8);
+	uint8_t types[2] = { 0x08, 0x00 };
+	stmt_set_types(t.head, types);
+	ck_assert_uint_eq(stmt_table_bytes(&t), 10);
+	stmt_table_clear(&t);
+}
+END_TEST
+
 static Suite *stmt_suite(void)
 {
 	Suite *s = suite_create("stmt");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, test_table);
 	tcase_add_test(tc, test_cache_lru);
+	tcase_add_test(tc, test_cache_byte_budget);
+	tcase_add_test(tc, test_table_bytes);
 	suite_add_tcase(s, tc);
 	return s;
 }

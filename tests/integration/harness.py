@@ -609,9 +609,11 @@ CONFIG_KEYS = {
     "mypoold": ["listen", "listen_tcp", "threads", "log_level", "pool_mode", "pool_wait_timeout",
                 "shutdown_timeout", "max_allowed_packet", "max_client_conn",
                 "client_idle_timeout", "client_login_timeout", "idle_transaction_timeout",
-                "client_write_timeout", "client_read_timeout", "admin_users", "metrics_listen", "log_slow_ms"],
+                "client_write_timeout", "client_read_timeout", "max_prepared_statements",
+                "max_prepared_statement_bytes", "metrics_socket_mode", "admin_users", "metrics_listen", "log_slow_ms"],
     "backend": ["socket", "host", "port", "user", "password", "pool_size", "min_idle",
-                "connect_timeout", "server_idle_timeout", "server_lifetime"],
+                "connect_timeout", "server_idle_timeout", "server_lifetime", "tcp_keepalive",
+                "statement_cache_bytes"],
 }
 _KEY_SECTION = {k: s for s, ks in CONFIG_KEYS.items() for k in ks}
 

@@ -599,3 +599,182 @@ class KillRaceTest(harness.TestCase):
         self.assertEqual(q(other, "SELECT SLEEP(1)"), ((0,),))
         self.assertGreater(time.monotonic() - started, 0.9)
         self.assertEqual(q(target, "SELECT 5"), ((5,),))
+
+
+def raw_prepare(rc, sql):
+    """COM_STMT_PREPARE on a raw client: the statement id."""
+    rc.command(0x16, sql.encode())
+    seq, p = rc.read_packet()
+    if p[:1] == b"\xff":
+        raise harness.parse_err(p)
+    stmt, ncols, nparams = struct.unpack("<IHH", p[1:9])
+    for _ in range(nparams + (1 if nparams else 0) + ncols + (1 if ncols else 0)):
+        rc.read_packet()
+    return stmt
+
+
+def raw_execute_strings(rc, stmt):
+    """COM_STMT_EXECUTE of a statement without parameters whose one column is a string: the
+    values of its rows (binary protocol)."""
+    rc.command(0x17, struct.pack("<IBI", stmt, 0, 1))
+    seq, p = rc.read_packet()
+    if p[:1] == b"\xff":
+        raise harness.parse_err(p)
+    ncols = p[0]
+    for _ in range(ncols + 1):
+        rc.read_packet()
+    values = []
+    while True:
+        seq, p = rc.read_packet()
+        if p[:1] == b"\xfe" and len(p) < 9:
+            return values
+        if p[:1] == b"\xff":
+            raise harness.parse_err(p)
+        n = p[2]  # header 0x00, a 1-byte null bitmap, then a length-encoded string (< 251 bytes)
+        values.append(p[3:3 + n].decode())
+
+
+@harness.mypool_only("mypool's statement cache")
+class StatementCacheTest(harness.TestCase):
+    """A statement runs against the table of the database it was prepared in, whoever prepared
+    the same text elsewhere on the same server connection (regression: the per-connection cache
+    was keyed by SQL text only, so one client's statement ran against another's table)."""
+
+    shared_daemon = False
+
+    def setUp(self):
+        super().setUp()
+        root_exec("CREATE DATABASE IF NOT EXISTS sc_a", "CREATE DATABASE IF NOT EXISTS sc_b",
+                  "CREATE OR REPLACE TABLE sc_a.t (v VARCHAR(10))", "INSERT INTO sc_a.t VALUES ('from a')",
+                  "CREATE OR REPLACE TABLE sc_b.t (v VARCHAR(10))", "INSERT INTO sc_b.t VALUES ('from b')")
+
+    def test_same_text_two_databases(self):
+        d = harness.Mypoold(pool_mode="transaction", pool_size=1).start()
+        self.addCleanup(d.stop)
+        a, b = self.raw(target=d.socket), self.raw(target=d.socket)
+        a.login(database="sc_a")
+        b.login(database="sc_b")
+        sa = raw_prepare(a, "SELECT v FROM t")
+        sb = raw_prepare(b, "SELECT v FROM t")  # the same text, on the same server connection
+        for _ in range(3):
+            self.assertEqual(raw_execute_strings(a, sa), ["from a"])
+            self.assertEqual(raw_execute_strings(b, sb), ["from b"])
+
+    def test_after_use_and_on_another_connection(self):
+        # The server keeps a statement bound to the database of its prepare after USE; through
+        # mypool too, also when it is prepared again on another server connection.
+        d = harness.Mypoold(pool_mode="transaction", pool_size=2).start()
+        self.addCleanup(d.stop)
+        a = self.raw(target=d.socket)
+        a.login(database="sc_a")
+        st = raw_prepare(a, "SELECT v FROM t")
+        a.query("USE sc_b")
+        self.assertEqual(raw_execute_strings(a, st), ["from a"])
+        a.query("DO 1")
+        a.query("DO 1")  # past anything that keeps the connection for one more command
+        first = a.query("SELECT @@pseudo_thread_id")[2][0][0]
+        # A holder takes the connection a used (the warmest idle one), so that a's next execute
+        # prepares the statement again on the other one.
+        h = self.connect(target=d.socket, autocommit=True)
+        q(h, "BEGIN")
+        self.assertEqual(q(h, "SELECT @@pseudo_thread_id")[0][0], int(first))
+        self.assertEqual(raw_execute_strings(a, st), ["from a"])
+        self.assertNotEqual(a.query("SELECT @@pseudo_thread_id")[2][0][0], first, "a did not move")
+        self.assertEqual(a.query("SELECT DATABASE()")[2], [[b"sc_b"]])
+        q(h, "COMMIT")
+
+
+@harness.mypool_only("mypool's own limits")
+class MemoryLimitsTest(harness.TestCase):
+    """Memory a client controls is bounded (regression: prepared statements per session, their
+    text and each server connection's statement cache had no bounds; a few hundred 1 MiB
+    prepares took hundreds of MB of the worker, and the cache kept them)."""
+
+    shared_daemon = False
+
+    def start(self, **cfg):
+        cfg.setdefault("pool_mode", "transaction")
+        d = harness.Mypoold(**cfg).start()
+        self.addCleanup(d.stop)
+        rc = self.raw(target=d.socket)
+        rc.login()
+        return d, rc
+
+    def test_statement_count(self):
+        d, rc = self.start(max_prepared_statements=5)
+        ids = [raw_prepare(rc, "SELECT %d" % i) for i in range(5)]
+        with self.assertRaises(harness.ServerError) as cm:
+            raw_prepare(rc, "SELECT 5")
+        self.assertEqual(cm.exception.code, 1461, cm.exception.message)
+        rc.command(0x19, struct.pack("<I", ids[0]))  # COM_STMT_CLOSE: room for one more
+        raw_prepare(rc, "SELECT 6")
+        self.assertEqual(rc.query("SELECT 7")[2], [[b"7"]])
+
+    def test_statement_bytes(self):
+        d, rc = self.start(max_prepared_statement_bytes="64K")
+        big = "SELECT '%s'" % ("x" * 30000)
+        raw_prepare(rc, big + " AS a")
+        raw_prepare(rc, big + " AS b")
+        with self.assertRaises(harness.ServerError) as cm:
+            raw_prepare(rc, big + " AS c")
+        self.assertEqual(cm.exception.code, 1461, cm.exception.message)
+        self.assertIn("max_prepared_statement_bytes", cm.exception.message)
+        self.assertEqual(rc.query("SELECT 8")[2], [[b"8"]])
+
+    def test_cache_bytes(self):
+        def prepared_on_server():
+            return int(root_exec("SHOW GLOBAL STATUS LIKE 'Prepared_stmt_count'")[0][1])
+
+        before = prepared_on_server()
+        d, rc = self.start(statement_cache_bytes="64K", pool_size=1)
+        for i in range(40):  # 40 statements of 10 KB on the only server connection
+            st = raw_prepare(rc, "SELECT %d, '%s'" % (i, "y" * 10000))
+            rc.command(0x19, struct.pack("<I", st))  # the client closes each: the cache keeps them
+        rc.query("DO 1")
+        kept = prepared_on_server() - before
+        harness.log("statements kept on the server connection: %d of 40" % kept)
+        self.assertLessEqual(kept, 8, "the cache kept more than statement_cache_bytes of statements")
+
+
+@harness.mypool_only("mypool's metrics endpoint")
+class MetricsLimitsTest(harness.TestCase):
+    """The metrics endpoint bounds what a peer may send and how long it may take, and its
+    socket has its own mode (regression: no limits, and the client socket's 0777)."""
+
+    shared_daemon = False
+
+    def test_limits_and_mode(self):
+        path = os.path.join(harness.tmp_root(), "metrics-limits.sock")
+        d = harness.Mypoold(pool_mode="transaction", metrics_listen=path, client_login_timeout="1s").start()
+        self.addCleanup(d.stop)
+        self.assertEqual(os.stat(path).st_mode & 0o777, 0o660)
+
+        def request(data, timeout=5):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(harness.scaled(timeout))
+            s.connect(path)
+            try:
+                s.sendall(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            out = b""
+            try:
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    out += chunk
+            except ConnectionResetError:
+                pass
+            s.close()
+            return out
+
+        huge = b"GET /metrics HTTP/1.1\r\nHost: x\r\n" + b"X-Pad: " + b"p" * 100000 + b"\r\n\r\n"
+        reply = request(huge)
+        self.assertFalse(reply.startswith(b"HTTP/1.1 200"), reply[:80])
+        # A peer that sends nothing is dropped after client_login_timeout.
+        started = time.monotonic()
+        self.assertEqual(request(b"", timeout=10), b"")
+        self.assertLess(time.monotonic() - started, harness.scaled(5))
+        ok = request(b"GET /metrics HTTP/1.0\r\n\r\n")
+        self.assertTrue(ok.startswith(b"HTTP/1.1 200") or ok.startswith(b"HTTP/1.0 200"), ok[:80])
