@@ -169,6 +169,16 @@ static const struct key_def keys[] = {
 	  .min = 0, .max = 720 * MS_PER_H, .reloadable = true,
 	  .doc = "Disconnect clients idle this long inside a transaction or, with transaction pooling, "
 		 "pinned to a server connection (rolled back, the connection freed); 0 = never." },
+	{ "mypoold", "auth_failure_threshold", KT_UINT, FIELD(auth_failure_threshold), "3",
+	  .min = 0, .max = 1000, .reloadable = true,
+	  .doc = "After this many failed logins in a row for a user (or from a TCP address), its next "
+		 "login attempts wait before the password is checked; 0 = never." },
+	{ "mypoold", "auth_failure_delay", KT_DURATION, FIELD(auth_failure_delay_ms), "1s",
+	  .min = 1, .max = MS_PER_H, .reloadable = true,
+	  .doc = "The first of those waits; it doubles with each further failure." },
+	{ "mypoold", "auth_failure_delay_max", KT_DURATION, FIELD(auth_failure_delay_max_ms), "30s",
+	  .min = 1, .max = MS_PER_H, .reloadable = true,
+	  .doc = "The longest of those waits (client_login_timeout still ends the login)." },
 	{ "mypoold", "server_version", KT_STRING, FIELD(server_version), "10.11.99-MariaDB-mypool",
 	  .max = 60, .reloadable = true,
 	  .doc = "Server version string announced to clients in the handshake." },

@@ -60,6 +60,9 @@ struct config {
 	unsigned client_write_timeout_ms; /* no progress writing to a client for this long; 0 = never */
 	unsigned client_read_timeout_ms;  /* ... reading within a packet or a LOAD DATA file; 0 = never */
 	unsigned idle_transaction_timeout_ms; /* ... while holding a server connection; 0 = never */
+	unsigned auth_failure_threshold;    /* failed logins in a row before attempts wait; 0 = never */
+	unsigned auth_failure_delay_ms;     /* the first wait, doubling */
+	unsigned auth_failure_delay_max_ms; /* the longest */
 	char *server_version;        /* version string announced to clients */
 	char *user;                  /* switch to this user after opening the sockets; NULL = stay */
 	char *group;                 /* ... and this group; NULL = the user's primary group */

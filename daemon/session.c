@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "authfail.h"
 #include "backend.h"
 #include "buf.h"
 #include "config.h"
@@ -567,12 +568,14 @@ static int relay_command(struct session *s, const struct pkt *p, uint8_t cmd, ui
 	char *init_db = NULL; /* COM_INIT_DB's database, followed even without a session tracker */
 	if (cmd == COM_INIT_DB && p->whole)
 		init_db = strndup((const char *)p->data + 1, p->len - 1);
-	/* The slow-query log shows the start of the statement (never more). */
+	/* The slow-query log shows the start of the statement (never more), its string
+	 * literals masked: they may hold passwords. */
 	char slow[SLOW_LOG_TEXT + 1] = "";
+	bool slow_cut = false;
 	uint64_t started = 0;
 	if (s->cfg->log_slow_ms && cmd == COM_QUERY) {
 		size_t n = relay_client_have(s, p) - 1;
-		snprintf(slow, sizeof(slow), "%.*s", (int)(n < SLOW_LOG_TEXT ? n : SLOW_LOG_TEXT), (const char *)p->data + 1);
+		slow_cut = sqlscan_mask_literals((const char *)p->data + 1, n, slow, sizeof(slow)) < p->len - 1;
 		started = mono_ms();
 	}
 	if ((s->scan & SQL_LOAD_LOCAL) && !(s->caps & CAP_LOCAL_FILES)) {
@@ -648,8 +651,7 @@ static int relay_command(struct session *s, const struct pkt *p, uint8_t cmd, ui
 	if (started) {
 		uint64_t ms = mono_ms() - started;
 		if (ms >= s->cfg->log_slow_ms)
-			log_warn("slow query (%llu ms): %s%s", (unsigned long long)ms, slow,
-				 strlen(slow) == SLOW_LOG_TEXT ? "..." : "");
+			log_warn("slow query (%llu ms): %s%s", (unsigned long long)ms, slow, slow_cut ? "..." : "");
 	}
 	return session_finish(s, r, (uint8_t)(p->seq + 1));
 }
@@ -727,8 +729,29 @@ static void set_user(struct session *s, const uint8_t *user, size_t len)
 	snprintf(s->ctx, sizeof(s->ctx), "s%u%s%s%s%s", s->id, len ? " " : "", s->user, s->port ? " " : "", addr);
 }
 
+/* The client's address for counting failed logins: NULL over the Unix socket, which all local
+ * clients share (there only the user counts). */
+static const char *login_addr(const struct session *s)
+{
+	return s->port ? s->host : NULL;
+}
+
+/* A login attempt for a user (or from an address) that failed several times in a row waits
+ * before its password is checked (authfail.h): its own coroutine does, nobody else. */
+static void login_delay(struct session *s)
+{
+	const struct config *c = s->cfg;
+	struct authfail_limits l = { c->auth_failure_threshold, c->auth_failure_delay_ms, c->auth_failure_delay_max_ms };
+	unsigned ms = authfail_delay(&l, s->user, login_addr(s), mono_ms());
+	if (ms) {
+		log_info("login attempt for user '%s' waits %u ms after failed ones", s->user, ms);
+		io_sleep((long)ms);
+	}
+}
+
 static enum end_status deny(struct session *s, uint8_t seq, bool with_password, const struct config_user *u)
 {
+	authfail_failed(s->user, login_addr(s), mono_ms());
 	log_info("access denied for user '%s'%s", s->user, u ? "" : " (unknown user)");
 	relay_send_errf(s, seq, ER_ACCESS_DENIED, "28000", "Access denied for user '%s'@'%s' (using password: %s)",
 			s->user, s->host, with_password ? "YES" : "NO");
@@ -761,19 +784,18 @@ static enum end_status auth_read(struct session *s, struct pkt *p, uint8_t *seq,
 	return END_QUIT;
 }
 
-/* caching_sha2_password: the fast path when the hash is known, else full authentication (the
- * client sends the password itself, which it does only over a Unix socket). Returns true with
- * the outcome in *st, or false for a token that does not verify on the fast path: then the
- * client goes on with mysql_native_password, as MariaDB (which has no caching_sha2_password of
- * its own) switches such clients. */
+/* caching_sha2_password: the fast path when the hash is known and the token verifies, else full
+ * authentication (the client sends the password itself, which it does only over a Unix
+ * socket). Returns true with the outcome in *st, or false: the client goes on with
+ * mysql_native_password (over TCP, where full authentication would need an RSA key or TLS).
+ * An unknown user (u NULL), a user whose hash mypool does not know and a wrong token all get
+ * the same replies until the final error, so the replies do not tell which users exist. */
 static bool auth_sha2(struct session *s, struct pkt *p, const struct config_user *u, const uint8_t *token,
 		      size_t token_len, uint8_t *seq, enum end_status *st)
 {
 	uint8_t m2[32];
 	uint8_t again[64];
-	if (!u)
-		return (*st = deny(s, *seq, token_len > 0, u), true);
-	if (token_len == 0 && !u->has_password)
+	if (token_len == 0 && u && !u->has_password)
 		return (*st = END_QUIT, true);
 	if (token_len == 0) {
 		/* The greeting named another plugin, so the client answered nothing (libmariadb
@@ -789,19 +811,19 @@ static bool auth_sha2(struct session *s, struct pkt *p, const struct config_user
 		if (token_len == 0)
 			return (*st = deny(s, *seq, false, u), true);
 	}
-	if (sha2_known(u, m2)) {
+	if (u && sha2_known(u, m2)) {
 		/* The nonce is the 20-byte scramble; some clients hash its trailing NUL too. */
 		uint8_t nonce[AUTH_SCRAMBLE_LEN + 1];
 		memcpy(nonce, s->scramble, AUTH_SCRAMBLE_LEN);
 		nonce[AUTH_SCRAMBLE_LEN] = 0;
-		if (!auth_sha2_verify(nonce, AUTH_SCRAMBLE_LEN, token, token_len, m2) &&
-		    !auth_sha2_verify(nonce, AUTH_SCRAMBLE_LEN + 1, token, token_len, m2))
-			return false; /* as MariaDB answers a token it cannot use */
-		static const uint8_t fast_ok = 0x03;
-		log_debug("caching_sha2_password: fast authentication");
-		proto_write_auth_more(&s->out, *seq, &fast_ok, 1);
-		*seq = (uint8_t)(*seq + 1);
-		return (*st = END_QUIT, true);
+		if (auth_sha2_verify(nonce, AUTH_SCRAMBLE_LEN, token, token_len, m2) ||
+		    auth_sha2_verify(nonce, AUTH_SCRAMBLE_LEN + 1, token, token_len, m2)) {
+			static const uint8_t fast_ok = 0x03;
+			log_debug("caching_sha2_password: fast authentication");
+			proto_write_auth_more(&s->out, *seq, &fast_ok, 1);
+			*seq = (uint8_t)(*seq + 1);
+			return (*st = END_QUIT, true);
+		}
 	}
 	if (s->port) {
 		/* Over TCP a client sends the password itself only encrypted with the server's RSA
@@ -824,10 +846,12 @@ static bool auth_sha2(struct session *s, struct pkt *p, const struct config_user
 		relay_flush(s);
 		return (*st = END_AUTH_FAILED, true);
 	}
-	if (!auth_cleartext_verify(pw, n, u->stage2, u->has_password))
-		return (*st = deny(s, *seq, true, u), true);
-	sha2_learn(u, pw, n && pw[n - 1] == 0 ? n - 1 : n);
+	bool ok = u && auth_cleartext_verify(pw, n, u->stage2, u->has_password);
+	if (ok)
+		sha2_learn(u, pw, n && pw[n - 1] == 0 ? n - 1 : n);
 	memset(pw, 0, sizeof(pw));
+	if (!ok)
+		return (*st = deny(s, *seq, true, u), true);
 	return (*st = END_QUIT, true);
 }
 
@@ -852,8 +876,8 @@ static enum end_status auth_ed25519(struct session *s, struct pkt *p, const stru
  * (mysql_native_password or caching_sha2_password), or after switching it to
  * mysql_native_password if it started with another plugin. The packet that carried the token
  * (p) is consumed. On success *seq is the sequence id to answer with. */
-static enum end_status auth_user(struct session *s, struct pkt *p, const uint8_t *plugin, size_t plugin_len,
-				 const uint8_t *auth, size_t auth_len, uint8_t *seq)
+static enum end_status check_password(struct session *s, struct pkt *p, const uint8_t *plugin, size_t plugin_len,
+				      const uint8_t *auth, size_t auth_len, uint8_t *seq)
 {
 	uint8_t token[64];
 	size_t token_len = auth_len < sizeof(token) ? auth_len : sizeof(token);
@@ -879,6 +903,17 @@ static enum end_status auth_user(struct session *s, struct pkt *p, const uint8_t
 	if (!u || !auth_native_verify(s->scramble, token, token_len, u->stage2, u->has_password))
 		return deny(s, *seq, token_len > 0, u);
 	return END_QUIT; /* = no error */
+}
+
+/* A login's password check (check_password), slowed down after failed ones. */
+static enum end_status auth_user(struct session *s, struct pkt *p, const uint8_t *plugin, size_t plugin_len,
+				 const uint8_t *auth, size_t auth_len, uint8_t *seq)
+{
+	login_delay(s);
+	enum end_status st = check_password(s, p, plugin, plugin_len, auth, auth_len, seq);
+	if (st == END_QUIT)
+		authfail_succeeded(s->user, login_addr(s));
+	return st;
 }
 
 /* The database named at login or in COM_CHANGE_USER must exist, as the server would check. */

@@ -211,3 +211,33 @@ int sqlscan_words(const char *sql, size_t len, char words[][32], int max)
 		words[n++][k] = 0;
 	}
 }
+
+size_t sqlscan_mask_literals(const char *s, size_t len, char *out, size_t outlen)
+{
+	size_t i = 0, o = 0;
+	if (outlen == 0)
+		return 0;
+	while (i < len && o + 1 < outlen) {
+		char c = s[i];
+		if (c == '\'' || c == '"') {
+			if (o + 4 > outlen)
+				break;
+			out[o++] = c;
+			out[o++] = '?';
+			out[o++] = c;
+			i = skip_quoted(s, len, i);
+			continue;
+		}
+		if (c == '`') {
+			/* A quoted identifier is kept as it is (a quote in it opens no literal). */
+			size_t end = skip_quoted(s, len, i);
+			while (i < end && o + 1 < outlen)
+				out[o++] = s[i++];
+			continue;
+		}
+		out[o++] = c;
+		i++;
+	}
+	out[o] = 0;
+	return i;
+}

@@ -31,4 +31,10 @@ int sqlscan_words(const char *sql, size_t len, char words[][32], int max);
 /* Flags for the statement text (several statements: the union of their flags). */
 unsigned sqlscan(const char *sql, size_t len);
 
+/* The statement for a log: string literals ('...' and "...", also a literal the text ends in
+ * the middle of) written as '?', so that passwords and other secrets in them (IDENTIFIED BY,
+ * PASSWORD(), AES_ENCRYPT keys) never reach the log; at most outlen - 1 bytes and a NUL.
+ * Returns how many bytes of sql were written out (less than len if out was full). */
+size_t sqlscan_mask_literals(const char *sql, size_t len, char *out, size_t outlen);
+
 #endif

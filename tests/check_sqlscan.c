@@ -111,6 +111,27 @@ START_TEST(test_words)
 }
 END_TEST
 
+/* Regression (security review): the slow log printed statements with the secrets in their
+ * string literals. */
+START_TEST(test_mask_literals)
+{
+	char out[128];
+	const char *sql = "ALTER USER app IDENTIFIED BY 'it''s \\' secret' /* 'x' */ -- \"y\"";
+	sqlscan_mask_literals(sql, strlen(sql), out, sizeof(out));
+	ck_assert_str_eq(out, "ALTER USER app IDENTIFIED BY '?' /* '?' */ -- \"?\"");
+	/* Cut in the middle of a literal: nothing of it shows. */
+	const char *cut = "SELECT AES_ENCRYPT(x, 'topsec";
+	sqlscan_mask_literals(cut, strlen(cut), out, sizeof(out));
+	ck_assert_str_eq(out, "SELECT AES_ENCRYPT(x, '?'");
+	/* A full output buffer ends the copy (and says how far it got). */
+	ck_assert_uint_eq(sqlscan_mask_literals("SELECT 1", 8, out, 4), 3);
+	ck_assert_str_eq(out, "SEL");
+	/* Backquoted identifiers are kept. */
+	sqlscan_mask_literals("SELECT `a'b` FROM t", 19, out, sizeof(out));
+	ck_assert_str_eq(out, "SELECT `a'b` FROM t");
+}
+END_TEST
+
 static Suite *sqlscan_suite(void)
 {
 	Suite *s = suite_create("sqlscan");
@@ -120,6 +141,7 @@ static Suite *sqlscan_suite(void)
 	tcase_add_test(tc, test_functions_and_statements);
 	tcase_add_test(tc, test_multi_statements);
 	tcase_add_test(tc, test_words);
+	tcase_add_test(tc, test_mask_literals);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -537,6 +537,11 @@ class RawClient:
                 raise AssertionError("raw client cannot switch to %r" % plugin)
             self.send_packet(native_password_token(password, data[:20]), seq + 1)
             seq, p = self.read_packet()
+        self.full_auth = False
+        if p == b"\x01\x04":  # caching_sha2_password full authentication (Unix socket)
+            self.full_auth = True
+            self.send_packet(password.encode() + b"\0", seq + 1)
+            seq, p = self.read_packet()
         if p[:1] == b"\xff":
             raise parse_err(p)
         assert p[:1] == b"\x00", "expected OK after auth, got %r" % p[:32]
@@ -610,7 +615,8 @@ CONFIG_KEYS = {
                 "shutdown_timeout", "max_allowed_packet", "max_client_conn",
                 "client_idle_timeout", "client_login_timeout", "idle_transaction_timeout",
                 "client_write_timeout", "client_read_timeout", "max_prepared_statements",
-                "max_prepared_statement_bytes", "metrics_socket_mode", "admin_users", "metrics_listen", "log_slow_ms"],
+                "max_prepared_statement_bytes", "metrics_socket_mode", "auth_failure_threshold",
+                "auth_failure_delay", "auth_failure_delay_max", "admin_users", "metrics_listen", "log_slow_ms"],
     "backend": ["socket", "host", "port", "user", "password", "pool_size", "min_idle",
                 "connect_timeout", "server_idle_timeout", "server_lifetime", "tcp_keepalive",
                 "statement_cache_bytes"],

@@ -778,3 +778,57 @@ class MetricsLimitsTest(harness.TestCase):
         self.assertLess(time.monotonic() - started, harness.scaled(5))
         ok = request(b"GET /metrics HTTP/1.0\r\n\r\n")
         self.assertTrue(ok.startswith(b"HTTP/1.1 200") or ok.startswith(b"HTTP/1.0 200"), ok[:80])
+
+
+@harness.mypool_only("mypool's own login")
+class LoginLeaksTest(harness.TestCase):
+    """What a login tells an attacker: an unknown user, a known user with a wrong password and
+    a user whose hash mypool knows only as *HEX get the same replies until the final error
+    (regression: caching_sha2_password answered an unknown user at once with 1045, a known one
+    with another step); repeated failures slow down further attempts for that user only."""
+
+    shared_daemon = False
+
+    def first_reply(self, d, user):
+        rc = self.raw(target=d.socket)
+        rc.read_greeting()
+        token = os.urandom(32)
+        rc.send_packet(rc.handshake_response(user, "", None, plugin="caching_sha2_password", token=token), 1)
+        seq, p = rc.read_packet()
+        return seq, p
+
+    def test_same_first_reply(self):
+        users = {harness.APP_USER: harness.APP_PASSWORD,
+                 harness.HASH_USER: harness.native_password_hash(harness.HASH_PASSWORD)}
+        d = harness.Mypoold(users=users, auth_failure_threshold=0).start()
+        self.addCleanup(d.stop)
+        replies = {u: self.first_reply(d, u) for u in (harness.APP_USER, harness.HASH_USER, "nosuchuser")}
+        self.assertEqual(len(set(replies.values())), 1, replies)
+        self.assertEqual(replies["nosuchuser"], (2, b"\x01\x04"))  # full authentication, for all
+
+    def test_failures_slow_down_that_user(self):
+        d = harness.Mypoold(auth_failure_threshold=2, auth_failure_delay="700ms").start()
+        self.addCleanup(d.stop)
+
+        def attempt(user, password):
+            started = time.monotonic()
+            try:
+                harness.connect(d.socket, user=user, password=password).close()
+                ok = True
+            except pymysql.MySQLError as e:
+                self.assertEqual(e.args[0], 1045, e.args)
+                ok = False
+            return ok, time.monotonic() - started
+
+        for _ in range(2):
+            self.assertEqual(attempt(harness.APP_USER, "wrong")[0], False)
+        ok, secs = attempt(harness.APP_USER, "wrong")
+        self.assertGreater(secs, 0.6, "the third attempt did not wait")
+        ok, secs = attempt(harness.APP_USER, "wrong")
+        self.assertGreater(secs, 1.3, "the wait did not double")
+        # Another user is not slowed down; the right password still works (after the wait)
+        # and clears the count.
+        self.assertLess(attempt(harness.HASH_USER, harness.HASH_PASSWORD)[1], 0.5)
+        ok, secs = attempt(harness.APP_USER, harness.APP_PASSWORD)
+        self.assertTrue(ok)
+        self.assertLess(attempt(harness.APP_USER, harness.APP_PASSWORD)[1], 0.5)
