@@ -84,6 +84,19 @@ static bool is_charset_var(const uint8_t *name, size_t n)
 	return false;
 }
 
+/* Session variables the server changes by itself and nobody may set (1238): reported by the
+ * trackers, never restored. last_gtid comes after every commit on a server that writes a binary
+ * log. */
+static bool is_read_only_var(const uint8_t *name, size_t n)
+{
+	static const char *const names[] = { "last_gtid", "in_transaction", "external_user", "proxy_user",
+					     "warning_count", "error_count" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == n && strncasecmp((const char *)name, names[i], n) == 0)
+			return true;
+	return false;
+}
+
 /* What the server's session trackers say changed: restorable state follows the client
  * (schema, system variables), the rest pins it to this backend. */
 void session_track_state(struct session *s, const struct proto_ok *ok)
@@ -110,7 +123,7 @@ void session_track_state(struct session *s, const struct proto_ok *ok)
 		}
 		case TRACK_SYSTEM_VARIABLES:
 			explained = true;
-			if (!item.value)
+			if (!item.value || is_read_only_var(item.name, item.name_len))
 				break;
 			if (!varset_name_ok((const char *)item.name, item.name_len) ||
 			    memchr(item.value, 0, item.value_len) || /* a value a C string cannot carry */

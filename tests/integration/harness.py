@@ -12,6 +12,7 @@ Environment:
   MYPOOL_TEST_KEEP=1           keep the temp dir (logs, configs) after the run
   MYPOOL_TEST_LOG_LEVEL        log_level for the daemons (default info)
   MYPOOL_TEST_TIMEOUT_SCALE    multiply the time limits (default 1, 2 for a sanitizer build)
+  MYPOOL_TEST_LOG_BIN=1        the run's MariaDB writes a binary log
 """
 
 import atexit
@@ -34,6 +35,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SRCDIR = os.path.abspath(os.environ.get("MYPOOL_SRCDIR") or os.path.join(HERE, "..", ".."))
 MYPOOLD = os.path.abspath(os.environ.get("MYPOOLD") or os.path.join(SRCDIR, "build", "daemon", "mypoold"))
 DIRECT = os.environ.get("MYPOOL_TEST_DIRECT", "") not in ("", "0")
+# The run's MariaDB writes a binary log (as every replication primary does): its trackers then
+# report last_gtid after each commit.
+LOG_BIN = os.environ.get("MYPOOL_TEST_LOG_BIN", "") not in ("", "0")
 SANDBOX_SCRIPT = os.path.join(SRCDIR, "scripts", "mariadb-sandbox")
 
 APP_USER, APP_PASSWORD = "app", "apppw"
@@ -153,7 +157,8 @@ class Sandbox:
         else:
             self.dir = os.path.join(tmp_root(), "mariadb")
             try:
-                p = subprocess.run([SANDBOX_SCRIPT, "start", self.dir], stdin=subprocess.DEVNULL,
+                args = ["--log-bin"] if LOG_BIN else []
+                p = subprocess.run([SANDBOX_SCRIPT, "start", self.dir] + args, stdin=subprocess.DEVNULL,
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=150)
             except subprocess.TimeoutExpired as e:
                 self.started = True  # so stop() cleans up whatever did start
