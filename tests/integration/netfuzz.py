@@ -33,6 +33,7 @@ import pymysql
 import harness
 
 STEADY_USER, STEADY_PASSWORD = "steady", "steadypw"
+ADMIN_USER, ADMIN_PASSWORD = "nfadmin", "nfadminpw"  # the admin console, for diagnostics
 
 # The daemon's timeouts are short so that a hostile connection that stops talking is closed soon:
 # one that is not closed within LINGER_BOUND seconds (scaled) of its last byte is a hang.
@@ -80,14 +81,21 @@ def daemon_users():
     only within one mypool user, so no hostile KILL can reach them)."""
     return {harness.APP_USER: harness.APP_PASSWORD,
             harness.HASH_USER: harness.native_password_hash(harness.HASH_PASSWORD),
-            STEADY_USER: STEADY_PASSWORD}
+            STEADY_USER: STEADY_PASSWORD, ADMIN_USER: ADMIN_PASSWORD}
 
 
 def daemon_config(clients, steady):
     return dict(pool_size=clients + steady + 8, client_idle_timeout="%ds" % IDLE_TIMEOUT_S,
                 client_login_timeout="%ds" % LOGIN_TIMEOUT_S,
                 idle_transaction_timeout="%ds" % IDLE_TIMEOUT_S, max_allowed_packet="20M",
-                pool_wait_timeout="10s")
+                pool_wait_timeout="10s", admin_users=ADMIN_USER)
+
+
+def admin_show(socket_path, what):
+    """The admin console's SHOW <what> (CLIENTS, SERVERS, ...) as text, for a failure report."""
+    rc, out, err = harness.cli(socket_path, "SHOW " + what, user=ADMIN_USER, password=ADMIN_PASSWORD,
+                               database="mypool", args=["--column-names"])
+    return "SHOW %s (rc %d):\n%s%s" % (what, rc, out, err)
 
 
 KNOWN_ROWS = [(i, "row-%03d-%s" % (i, "k" * (i % 17))) for i in range(1, 101)]
@@ -1078,8 +1086,9 @@ class Fuzz:
             last.update(worker_fds(w, self.socket_path))
             return last["clients"] == base["clients"] and last["other"] == base["other"]
         if not harness.wait_until(back, harness.scaled(15), 0.2):
-            self.fail("the worker's descriptors did not return to the baseline: %r, was %r"
-                      % (last, base), [])
+            self.fail("the worker's descriptors did not return to the baseline: %r, was %r\n%s\n%s"
+                      % (last, base, admin_show(self.socket_path, "CLIENTS"),
+                         admin_show(self.socket_path, "SERVERS")), [], kind="fds")
         self.after_fds = last
 
     def report(self, elapsed, base):
