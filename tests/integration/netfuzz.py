@@ -893,6 +893,7 @@ class Fuzz:
         self.active = {}
         self.recent = collections.deque(maxlen=100)
         self.conn_ids = collections.deque(maxlen=50)
+        self.by_conn = {}  # mypool session id -> Case (the writes of old ones dropped)
         self.failures = []
         self.suspects_saved = {}
         self.mutation_stats = collections.Counter()
@@ -985,7 +986,13 @@ class Fuzz:
                           % (case.id, case.seed, e, traceback.format_exc()), [case])
             with self.lock:
                 del self.active[case.id]
+                if len(self.recent) == self.recent.maxlen and self.recent[0].id not in self.suspects_saved:
+                    old = self.recent[0]
+                    old.writes = [(b"", 0)] if old.writes else []  # rebuilt from its seed if needed
+                    old.notes.append("(writes not kept: rebuild the case from its seed)")
                 self.recent.append(case)
+                if case.conn_id is not None:
+                    self.by_conn[case.conn_id] = case
                 self.stats["sessions"] += 1
                 self.outcomes[case.outcome.split(":")[0].split(" after")[0]] += 1
                 self.stats["mode_" + (case.mode or "none")] += 1
@@ -1086,9 +1093,18 @@ class Fuzz:
             last.update(worker_fds(w, self.socket_path))
             return last["clients"] == base["clients"] and last["other"] == base["other"]
         if not harness.wait_until(back, harness.scaled(15), 0.2):
-            self.fail("the worker's descriptors did not return to the baseline: %r, was %r\n%s\n%s"
-                      % (last, base, admin_show(self.socket_path, "CLIENTS"),
-                         admin_show(self.socket_path, "SERVERS")), [], kind="fds")
+            clients = admin_show(self.socket_path, "CLIENTS")
+            left = []
+            for line in clients.splitlines()[2:]:
+                cols = line.split("\t")
+                if cols[0].isdigit() and len(cols) > 1 and cols[1] != ADMIN_USER:
+                    left.append(int(cols[0]))
+            cases = [self.by_conn[i] for i in left if i in self.by_conn]
+            self.fail("the worker's descriptors did not return to the baseline: %r, was %r; "
+                      "sessions still open: %s (cases %s)\n%s\n%s"
+                      % (last, base, left, ["%d seed %d: %s %s %s/%s" % (c.id, c.seed, c.notes, c.mutations,
+                                                                        c.mode, c.end) for c in cases],
+                         clients, admin_show(self.socket_path, "SERVERS")), cases, kind="fds")
         self.after_fds = last
 
     def report(self, elapsed, base):
