@@ -28,8 +28,6 @@ import threading
 import time
 import traceback
 
-import pymysql
-
 import harness
 
 STEADY_USER, STEADY_PASSWORD = "steady", "steadypw"
@@ -973,11 +971,15 @@ class Fuzz:
             except Hang as e:
                 # the greeting was read before the first write; the stream is the client's
                 left = unfinished_packet(b"".join(w for w, _ in case.writes))
-                where = ("it stopped inside a packet of %s bytes (announced), %d of them sent"
-                         % left if left else "it stopped on a packet boundary")
-                kind = "hang (stopped inside a packet of %s)" % (
-                    "more than 1 MiB" if left and left[0] and left[0] > (1 << 20) else
-                    "at most 1 MiB" if left else "none")
+                if not left:
+                    where, kind = "it stopped on a packet boundary", "hang (stopped on a packet boundary)"
+                elif left[0] is None:
+                    where = "it stopped inside a packet header (%d of its 4 bytes sent)" % left[1]
+                    kind = "hang (stopped inside a packet header)"
+                else:
+                    where = "it stopped inside a packet of %d bytes (announced), %d of them sent" % left
+                    kind = "hang (stopped inside a packet of %s)" % (
+                        "more than 1 MiB" if left[0] > (1 << 20) else "at most 1 MiB")
                 self.fail("hostile case %d (seed %d): %s; %s; it sent %s with mutations %s"
                           % (case.id, case.seed, e, where, case.notes, case.mutations), [case],
                           kind=kind)
