@@ -96,8 +96,9 @@ static int backend_send_id(struct session *s, uint8_t cmd, uint32_t id)
 	return backend_send(s, payload, sizeof(payload));
 }
 
-/* Read past n definitions and their EOF (a prepare response mypool does not relay). */
-static int skip_definitions(struct session *s, unsigned n)
+/* Read past n definitions and their EOF (a prepare response mypool does not relay); the
+ * definitions go to keep (if not NULL) as the server sent them. */
+static int skip_definitions(struct session *s, unsigned n, struct buf *keep)
 {
 	if (n == 0)
 		return 0;
@@ -105,6 +106,8 @@ static int skip_definitions(struct session *s, unsigned n)
 		uint32_t len;
 		if (relay_be_packet_whole(s, &len) != 0)
 			return -1;
+		if (keep && i < n)
+			buf_put(keep, buf_head(&s->bin), PROTO_HEADER_LEN + len);
 		buf_consume(&s->bin, PROTO_HEADER_LEN + len);
 	}
 	return 0;
@@ -142,9 +145,9 @@ static int cache_put(struct session *s, const struct buf *key, uint32_t id)
 }
 
 /* COM_STMT_PREPARE of st on the attached backend, which is in the database st was prepared in;
- * the response is read and not relayed. The server's id, or 0 (the client has an error packet,
- * or *lost: the backend failed). */
-static uint32_t prepare_here(struct session *s, struct stmt *st, uint8_t seq, bool *lost)
+ * the response is read and not relayed (its column definitions go to cols). The server's id, or
+ * 0 (the client has an error packet, or *lost: the backend failed). */
+static uint32_t prepare_here(struct session *s, struct stmt *st, uint8_t seq, bool *lost, struct buf *cols)
 {
 	struct backend *b = s->be;
 	uint8_t *payload = malloc(st->sql_len + 1);
@@ -172,7 +175,7 @@ static uint32_t prepare_here(struct session *s, struct stmt *st, uint8_t seq, bo
 	uint32_t id = get_u32(p + 1);
 	unsigned ncols = (unsigned)(p[5] | p[6] << 8), nparams = (unsigned)(p[7] | p[8] << 8);
 	buf_consume(&s->bin, PROTO_HEADER_LEN + len);
-	if (skip_definitions(s, nparams) != 0 || skip_definitions(s, ncols) != 0)
+	if (skip_definitions(s, nparams, NULL) != 0 || skip_definitions(s, ncols, cols) != 0)
 		return (*lost = true, 0);
 	return id;
 }
@@ -209,12 +212,17 @@ static uint32_t on_backend(struct session *s, struct stmt *st, uint8_t seq)
 			goto out;
 		}
 	}
-	id = prepare_here(s, st, seq, &lost);
+	struct buf cols;
+	buf_init(&cols, 0);
+	id = prepare_here(s, st, seq, &lost, &cols);
 	if (moved && back && !lost && backend_select_db(b, back) != 0)
 		lost = true; /* the client's database is gone meanwhile: start afresh elsewhere */
 	free(back);
 	if (id && !lost && cache_put(s, &key, id) != 0)
 		lost = true;
+	if (id && !lost)
+		stmt_cache_set_cols(&b->stmts, id, &cols); /* what the server counts as sent */
+	buf_free(&cols);
 	if (id && !lost)
 		log_debug("statement %u prepared on backend %u as %u", st->id, b->server_id, id);
 out:
@@ -286,6 +294,8 @@ static int cmd_prepare(struct session *s, struct pkt *p)
 
 	enum relay r = RELAY_DONE;
 	uint32_t len;
+	struct buf cols; /* the column definitions as the server sent them */
+	buf_init(&cols, 0);
 	if (relay_be_packet_whole(s, &len) != 0) {
 		r = RELAY_BACKEND_GONE;
 		goto out;
@@ -324,7 +334,7 @@ static int cmd_prepare(struct session *s, struct pkt *p)
 	if (nparams && r == RELAY_DONE)
 		r = relay_be_packet_whole(s, &len) != 0 ? RELAY_BACKEND_GONE : relay_pass(s, len);
 	for (unsigned i = 0; i < ncols && r == RELAY_DONE; i++)
-		r = relay_be_packet(s, &len, 0) != 0 ? RELAY_BACKEND_GONE : relay_column(s, len, false, &st->cols);
+		r = relay_be_packet(s, &len, 0) != 0 ? RELAY_BACKEND_GONE : relay_column(s, len, false, &cols);
 	if (ncols && r == RELAY_DONE)
 		r = relay_be_packet_whole(s, &len) != 0 ? RELAY_BACKEND_GONE : relay_pass(s, len);
 	if (r == RELAY_DONE) {
@@ -332,9 +342,12 @@ static int cmd_prepare(struct session *s, struct pkt *p)
 		buf_init(&key, 0);
 		if (cache_key(s, st, &key) && cache_put(s, &key, server_id) != 0)
 			r = RELAY_BACKEND_GONE;
+		else
+			stmt_cache_set_cols(&s->be->stmts, server_id, &cols); /* what the server counts as sent */
 		buf_free(&key);
 	}
 out:
+	buf_free(&cols);
 	free(sql);
 	return session_finish(s, r, 1);
 }
@@ -431,8 +444,13 @@ static int cmd_execute(struct session *s, struct pkt *p)
 	}
 	enum relay r = RELAY_DONE;
 	bool done = false;
+	struct relay_cols cols = { .last = stmt_cache_cols(&s->be->stmts, server_id) };
+	buf_init(&cols.fresh, 0);
 	while (!done && r == RELAY_DONE)
-		r = relay_result(s, &done, st);
+		r = relay_result(s, &done, &cols);
+	if (cols.fresh.len && s->be)
+		stmt_cache_set_cols(&s->be->stmts, server_id, &cols.fresh);
+	buf_free(&cols.fresh);
 	set_busy(s, st, r == RELAY_DONE && (flags & CURSOR_TYPE_READ_ONLY) && (s->status & STATUS_CURSOR_EXISTS), false);
 	return session_finish(s, r, 1);
 }

@@ -355,7 +355,29 @@ enum relay relay_ok(struct session *s, uint32_t len, uint16_t *status)
 	return relay_maybe_flush(s) ? RELAY_CLIENT_GONE : RELAY_DONE;
 }
 
-/* A column definition, without MariaDB's extended metadata if the client did not ask for it. */
+/* Write the server's column definition p (len bytes) to the client as packet seq, without
+ * MariaDB's extended metadata if the client did not ask for it. 0, or -1 if it is malformed
+ * (the backend is marked broken). */
+static int column_out(struct session *s, const uint8_t *p, uint32_t len, uint8_t seq, bool field_list)
+{
+	bool be_ext = s->be->caps & MARIADB_CAP_EXTENDED_METADATA;
+	bool cl_ext = s->caps & MARIADB_CAP_EXTENDED_METADATA;
+	if (be_ext == cl_ext) {
+		proto_put_packet(&s->out, seq, p, len);
+		return 0;
+	}
+	struct proto_column col;
+	if (proto_parse_column(p, len, be_ext, field_list, &col) != 0) {
+		snprintf(s->be->error, sizeof(s->be->error), "malformed column definition");
+		s->be->broken = true;
+		return -1;
+	}
+	proto_write_column(&s->out, seq, &col, cl_ext, field_list);
+	return 0;
+}
+
+/* A column definition, without MariaDB's extended metadata if the client did not ask for it;
+ * the packet as the server sent it goes to `keep` too (if not NULL). */
 enum relay relay_column(struct session *s, uint32_t len, bool field_list, struct buf *keep)
 {
 	bool be_ext = s->be->caps & MARIADB_CAP_EXTENDED_METADATA;
@@ -365,17 +387,11 @@ enum relay relay_column(struct session *s, uint32_t len, bool field_list, struct
 	if (relay_be_packet_whole(s, &len) != 0)
 		return RELAY_BACKEND_GONE;
 	const uint8_t *p = buf_head(&s->bin) + PROTO_HEADER_LEN;
+	if (keep)
+		buf_put(keep, buf_head(&s->bin), PROTO_HEADER_LEN + len);
 	uint8_t seq = client_seq(s);
-	struct proto_column col;
-	if (proto_parse_column(p, len, be_ext, field_list, &col) != 0) {
-		snprintf(s->be->error, sizeof(s->be->error), "malformed column definition");
-		s->be->broken = true;
+	if (column_out(s, p, len, seq, field_list) != 0)
 		return RELAY_BACKEND_GONE;
-	}
-	size_t before = s->out.len;
-	proto_write_column(&s->out, seq, &col, cl_ext, field_list);
-	if (keep && !s->out.failed)
-		buf_put(keep, s->out.data + before, s->out.len - before);
 	s->last_seq = seq;
 	s->be_sent = true;
 	buf_consume(&s->bin, PROTO_HEADER_LEN + len);
@@ -488,10 +504,21 @@ static enum relay relay_local_infile(struct session *s, uint32_t len, bool *done
 	if (r != RELAY_DONE || relay_flush(s) != 0)
 		return RELAY_CLIENT_GONE;
 	bool backend_failed = false;
+	uint8_t seq = s->last_seq; /* the request's, as the client saw it */
 	for (;;) {
 		if (relay_client_fill(s, PROTO_HEADER_LEN, relay_read_timeout(s)) != 0)
 			goto client_gone;
-		uint32_t n = proto_hdr_len(buf_head(&s->in));
+		uint8_t *h = buf_head(&s->in);
+		uint32_t n = proto_hdr_len(h);
+		if (h[3] != ++seq) {
+			/* The server would wait for the packet that should have come: the stream is
+			 * broken (MariaDB answers a client so with 1156 and closes). */
+			relay_send_err(s, seq, ER_NET_PACKETS_OUT_OF_ORDER, "08S01", "Got packets out of order");
+			snprintf(s->be->error, sizeof(s->be->error), "client sent LOAD DATA LOCAL packets out of order");
+			s->be->broken = true;
+			return RELAY_CLIENT_GONE;
+		}
+		h[3] = (uint8_t)(h[3] - s->seq_shift); /* the server's numbering (progress reports dropped) */
 		int rc = backend_failed ? (relay_client_discard(s, PROTO_HEADER_LEN + (size_t)n) ? -2 : 0)
 					: relay_pipe_to_backend(s, PROTO_HEADER_LEN + (size_t)n);
 		if (rc == -2)
@@ -514,7 +541,7 @@ client_gone:
 }
 
 /* One result of a COM_QUERY (or the reply to a simple command): OK, ERR, or a result set. */
-enum relay relay_result(struct session *s, bool *done, struct stmt *st)
+enum relay relay_result(struct session *s, bool *done, struct relay_cols *cols)
 {
 	uint32_t len;
 	const uint8_t *p;
@@ -588,29 +615,28 @@ enum relay relay_result(struct session *s, bool *done, struct stmt *st)
 	}
 	bool eof_done = false;
 	if (metadata) {
-		if (st)
-			buf_reset(&st->cols);
+		if (cols)
+			buf_reset(&cols->fresh);
 		for (uint64_t i = 0; i < ncols && rr == RELAY_DONE; i++) {
 			if (relay_be_packet(s, &len, 0) != 0)
 				return RELAY_BACKEND_GONE;
-			rr = relay_column(s, len, false, st ? &st->cols : NULL);
+			rr = relay_column(s, len, false, cols ? &cols->fresh : NULL);
 		}
 	} else {
-		/* Fill in the definitions this client got when it prepared the statement. */
-		if (!st || st->cols.len == 0) {
+		/* The server skipped the definitions it last sent for this statement (to whichever
+		 * client ran it on this backend): fill those in. */
+		if (!cols || !cols->last || cols->last->len == 0) {
 			snprintf(s->be->error, sizeof(s->be->error), "column definitions skipped for an unknown statement");
 			s->be->broken = true;
 			return RELAY_BACKEND_GONE;
 		}
 		size_t off = 0;
 		uint8_t added = 0;
-		while (off + PROTO_HEADER_LEN <= st->cols.len) {
-			const uint8_t *h = st->cols.data + off;
+		while (off + PROTO_HEADER_LEN <= cols->last->len) {
+			const uint8_t *h = cols->last->data + off;
 			uint32_t n = proto_hdr_len(h);
-			uint8_t hdr[PROTO_HEADER_LEN];
-			proto_hdr_put(hdr, n, ++s->last_seq);
-			buf_put(&s->out, hdr, sizeof(hdr));
-			buf_put(&s->out, h + PROTO_HEADER_LEN, n);
+			if (column_out(s, h + PROTO_HEADER_LEN, n, ++s->last_seq, false) != 0)
+				return RELAY_BACKEND_GONE;
 			off += PROTO_HEADER_LEN + n;
 			added++;
 		}
@@ -691,10 +717,18 @@ int relay_forward_command(struct session *s, const struct pkt *p, bool *too_larg
 		failed = rc != 0;
 	}
 	/* Continuation packets until one shorter than 0xffffff. */
+	uint8_t seq = p->seq;
 	for (uint32_t len = p->len; len == PROTO_MAX_PAYLOAD;) {
 		if (relay_client_fill(s, PROTO_HEADER_LEN, relay_read_timeout(s)) != 0)
 			return -2;
 		len = proto_hdr_len(buf_head(&s->in));
+		if (buf_head(&s->in)[3] != ++seq) {
+			/* Out of order: the server would wait for the packet that should have come. */
+			log_info("continuation packet out of order");
+			s->be->broken = true;
+			snprintf(s->be->error, sizeof(s->be->error), "client sent a command's packets out of order");
+			return -2;
+		}
 		total += len;
 		if (total > s->cfg->max_allowed_packet && !*too_large) {
 			*too_large = failed = true;

@@ -174,7 +174,14 @@ int relay_be_packet_whole(struct session *s, uint32_t *len);
 enum relay relay_ok(struct session *s, uint32_t len, uint16_t *status);
 enum relay relay_column(struct session *s, uint32_t len, bool field_list, struct buf *keep);
 enum relay relay_rows(struct session *s, uint16_t *status, bool *done);
-enum relay relay_result(struct session *s, bool *done, struct stmt *st);
+/* The column definitions of a prepared statement's result (binary protocol): `last`, what the
+ * server last sent for that server statement (NULL: none known), fills in those it skips
+ * (MariaDB's metadata cache); the ones it sends now are collected in `fresh`. */
+struct relay_cols {
+	const struct buf *last;
+	struct buf fresh;
+};
+enum relay relay_result(struct session *s, bool *done, struct relay_cols *cols);
 enum relay relay_field_list(struct session *s);
 int relay_forward_command(struct session *s, const struct pkt *p, bool *too_large);
 

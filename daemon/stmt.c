@@ -17,7 +17,6 @@ static void stmt_free(struct stmt *s)
 	free(s->schema);
 	free(s->sql);
 	free(s->types);
-	buf_free(&s->cols);
 	free(s);
 }
 
@@ -48,7 +47,6 @@ struct stmt *stmt_add(struct stmt_table *t, const char *sql, size_t sql_len, uin
 	s->sql_len = sql_len;
 	s->nparams = nparams;
 	s->ncols = ncols;
-	buf_init(&s->cols, 0);
 	s->id = t->next_id++;
 	if (t->next_id == 0)
 		t->next_id = 1;
@@ -96,7 +94,7 @@ size_t stmt_table_bytes(const struct stmt_table *t)
 {
 	size_t n = 0;
 	for (const struct stmt *s = t->head; s; s = s->next)
-		n += s->sql_len + (s->types ? 2u * s->nparams : 0) + s->cols.cap;
+		n += s->sql_len + (s->types ? 2u * s->nparams : 0);
 	return n;
 }
 
@@ -107,12 +105,43 @@ void stmt_cache_init(struct stmt_cache *c, size_t max, size_t max_bytes)
 	c->max_bytes = max_bytes;
 }
 
+static void entry_free(struct stmt_cache_entry *e)
+{
+	free(e->sql);
+	buf_free(&e->cols);
+}
+
 void stmt_cache_clear(struct stmt_cache *c)
 {
 	for (size_t i = 0; i < c->n; i++)
-		free(c->v[i].sql);
+		entry_free(&c->v[i]);
 	c->n = 0;
 	c->bytes = 0;
+}
+
+static struct stmt_cache_entry *by_id(const struct stmt_cache *c, uint32_t id)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->v[i].id == id)
+			return &c->v[i];
+	return NULL;
+}
+
+const struct buf *stmt_cache_cols(const struct stmt_cache *c, uint32_t id)
+{
+	const struct stmt_cache_entry *e = by_id(c, id);
+	return e ? &e->cols : NULL;
+}
+
+void stmt_cache_set_cols(struct stmt_cache *c, uint32_t id, struct buf *cols)
+{
+	struct stmt_cache_entry *e = by_id(c, id);
+	if (!e)
+		return;
+	c->bytes = c->bytes - e->cols.len + cols->len;
+	buf_free(&e->cols);
+	e->cols = *cols;
+	buf_init(cols, 0);
 }
 
 /* The least recently used entry not held, dropped; its server id, or 0 if all are held. */
@@ -125,8 +154,8 @@ static uint32_t evict_lru(struct stmt_cache *c)
 	if (lru == c->n)
 		return 0;
 	uint32_t id = c->v[lru].id;
-	c->bytes -= c->v[lru].sql_len;
-	free(c->v[lru].sql);
+	c->bytes -= c->v[lru].sql_len + c->v[lru].cols.len;
+	entry_free(&c->v[lru]);
 	c->v[lru] = c->v[--c->n];
 	return id;
 }
@@ -166,8 +195,11 @@ int stmt_cache_put(struct stmt_cache *c, const char *sql, size_t len, uint32_t i
 	*evicted = 0;
 	struct stmt_cache_entry *e = find(c, sql, len);
 	if (e) {
-		if (e->id != id)
+		if (e->id != id) {
 			*evicted = e->id;
+			c->bytes -= e->cols.len; /* another server statement: nothing sent for it yet */
+			buf_reset(&e->cols);
+		}
 		e->id = id;
 		e->used = ++c->tick;
 		return 0;
@@ -186,7 +218,8 @@ int stmt_cache_put(struct stmt_cache *c, const char *sql, size_t len, uint32_t i
 	if (!copy)
 		return -1;
 	memcpy(copy, sql, len);
-	c->v[c->n++] = (struct stmt_cache_entry){ .sql = copy, .sql_len = len, .id = id, .used = ++c->tick };
+	c->v[c->n] = (struct stmt_cache_entry){ .sql = copy, .sql_len = len, .id = id, .used = ++c->tick };
+	buf_init(&c->v[c->n++].cols, 0);
 	c->bytes += len;
 	return 0;
 }

@@ -1,8 +1,7 @@
 /* stmt: prepared statements across pooled backends (binary protocol).
  *
  * A client's statements get mypool's own ids and keep what is needed to run them anywhere: the
- * SQL text, the parameter types last bound, and the result column definitions as the client
- * first saw them. Each backend keeps a bounded cache of the statements prepared on it, keyed by
+ * SQL text, the database it was prepared in and the parameter types last bound. Each backend keeps a bounded cache of the statements prepared on it, keyed by
  * SQL text; a statement is prepared lazily on whichever backend runs it, and the least recently
  * used one is closed on the server when the cache is full. Pure data structures: no I/O. */
 #ifndef MYPOOL_STMT_H
@@ -23,7 +22,6 @@ struct stmt {
 	size_t sql_len;
 	uint16_t nparams, ncols;
 	uint8_t *types;       /* 2 * nparams bytes: the types last bound (NULL: none yet) */
-	struct buf cols;      /* the column definition packets as sent to the client */
 	bool long_data;       /* COM_STMT_SEND_LONG_DATA sent since the last execute */
 	bool cursor;          /* a cursor is open on the backend */
 };
@@ -42,8 +40,8 @@ struct stmt *stmt_find(const struct stmt_table *t, uint32_t id);
 void stmt_remove(struct stmt_table *t, uint32_t id);
 /* Remember the parameter types of an execute (2 * nparams bytes). 0, or -1 out of memory. */
 int stmt_set_types(struct stmt *s, const uint8_t *types);
-/* The memory the table's statements keep for the client (SQL text, types, column definitions):
- * what max_prepared_statement_bytes bounds. */
+/* The memory the table's statements keep for the client (SQL text, types): what
+ * max_prepared_statement_bytes bounds. */
 size_t stmt_table_bytes(const struct stmt_table *t);
 
 /* The statements prepared on one backend, by key: the SQL text and everything that changes what
@@ -55,12 +53,14 @@ struct stmt_cache_entry {
 	uint32_t id;    /* the server's statement id */
 	uint64_t used;  /* LRU tick */
 	unsigned holds; /* an open cursor or pending long data: never evicted */
+	struct buf cols; /* the column definitions the server last sent for it (packets as it sent
+	                    them): what it means when MariaDB's metadata cache skips them */
 };
 
 struct stmt_cache {
 	struct stmt_cache_entry *v;
 	size_t n, cap, max;
-	size_t bytes, max_bytes; /* of the keys; max_bytes 0 = no byte budget */
+	size_t bytes, max_bytes; /* of the keys and column definitions; max_bytes 0 = no budget */
 	uint64_t tick;
 };
 
@@ -75,6 +75,10 @@ uint32_t stmt_cache_get(struct stmt_cache *c, const char *sql, size_t len);
 int stmt_cache_put(struct stmt_cache *c, const char *sql, size_t len, uint32_t id, uint32_t *evicted);
 /* Keep (delta +1) or let go (-1) of the entry with this server id. */
 void stmt_cache_hold(struct stmt_cache *c, uint32_t id, int delta);
+/* The column definitions the server last sent for statement id (NULL if there is no such
+ * entry); stmt_cache_set_cols replaces them with cols (which it takes over, leaving it empty). */
+const struct buf *stmt_cache_cols(const struct stmt_cache *c, uint32_t id);
+void stmt_cache_set_cols(struct stmt_cache *c, uint32_t id, struct buf *cols);
 /* While the keys take more than max_bytes: drop the least recently used entry not held and
  * return its server id (to be closed on the server); 0 when within budget (or all are held). */
 uint32_t stmt_cache_trim(struct stmt_cache *c);

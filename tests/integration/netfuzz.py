@@ -86,6 +86,7 @@ def daemon_config(clients, steady):
     return dict(pool_size=clients + steady + 8, client_idle_timeout="%ds" % IDLE_TIMEOUT_S,
                 client_login_timeout="%ds" % LOGIN_TIMEOUT_S,
                 idle_transaction_timeout="%ds" % IDLE_TIMEOUT_S, max_allowed_packet="20M",
+                client_read_timeout="%ds" % IDLE_TIMEOUT_S, client_write_timeout="%ds" % IDLE_TIMEOUT_S,
                 pool_wait_timeout="10s", admin_users=ADMIN_USER)
 
 

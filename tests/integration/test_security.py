@@ -832,3 +832,57 @@ class LoginLeaksTest(harness.TestCase):
         ok, secs = attempt(harness.APP_USER, harness.APP_PASSWORD)
         self.assertTrue(ok)
         self.assertLess(attempt(harness.APP_USER, harness.APP_PASSWORD)[1], 0.5)
+
+
+def column_type(p):
+    """The type byte of a ColumnDefinition41 payload."""
+    pos = 0
+    for _ in range(6):  # catalog, schema, table, org_table, name, org_name
+        n = p[pos]
+        pos += 1 + n
+    return p[pos + 1 + 2 + 4]  # 0x0c, charset, length, then the type
+
+
+@harness.mypool_only("mypool's statement cache")
+class CachedMetadataTest(harness.TestCase):
+    """When MariaDB's metadata cache skips the column definitions of an execute, they are the
+    ones the server last sent for that server statement, which another client may have run
+    (regression, found by the network fuzzer: mypool filled in the definitions this client got
+    at its own PREPARE, so the row did not match its column types)."""
+
+    shared_daemon = False
+
+    def execute_longlong(self, rc, stmt, k):
+        """Execute `SELECT CAST(? AS SIGNED) + 1` with a LONGLONG: (column type, row payload)."""
+        rc.command(0x17, struct.pack("<IBIBBBBq", stmt, 0, 1, 0, 1, 0x08, 0x00, k))
+        seq, p = rc.read_packet()
+        if p[:1] == b"\xff":
+            raise harness.parse_err(p)
+        seq, col = rc.read_packet()
+        rc.read_packet()  # EOF
+        seq, row = rc.read_packet()
+        rc.read_packet()  # EOF
+        return column_type(col), row
+
+    def test_other_clients_metadata(self):
+        # One thread: the warmest idle connection is the one a client gets next.
+        d = harness.Mypoold(pool_mode="transaction", pool_size=2, threads=1).start()
+        self.addCleanup(d.stop)
+        sql = "SELECT CAST(? AS SIGNED) + 1"
+        a, b = self.raw(target=d.socket), self.raw(target=d.socket)
+        a.login()
+        b.login()
+        sa = raw_prepare(a, sql)
+        self.assertEqual(self.execute_longlong(a, sa, 41)[0], 0x08)  # the server sent LONGLONG
+        a.query("DO 1")
+        a.query("DO 1")
+        first = int(a.query("SELECT @@pseudo_thread_id")[2][0][0])
+        h = self.connect(target=d.socket, autocommit=True)
+        q(h, "BEGIN")
+        self.assertEqual(q(h, "SELECT @@pseudo_thread_id")[0][0], first)
+        sb = raw_prepare(b, sql)  # on the other connection: b's own PREPARE metadata
+        b.query("DO 1")
+        q(h, "COMMIT")  # a's connection is the warmest idle one again
+        ctype, row = self.execute_longlong(b, sb, 99)  # on a's connection, a's server statement
+        self.assertEqual(ctype, 0x08, "the column type does not match the row")
+        self.assertEqual(row, b"\x00\x00" + struct.pack("<q", 100))
