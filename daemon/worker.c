@@ -143,6 +143,32 @@ static void on_mailbox(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+int worker_thread_init(struct worker *w, struct worker_thread *t, unsigned idx)
+{
+	t->w = w;
+	t->idx = idx;
+	pthread_mutex_init(&t->mlock, NULL);
+	/* Not EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST: it defers the deletion of a closed fd's
+	 * event, and a new connection that gets the same fd number on this thread before
+	 * the loop polls again would then never be registered (ThreadSanitizer showed the
+	 * fd reuse). */
+	t->base = event_base_new();
+	t->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (!t->base || t->efd < 0)
+		return -1;
+	t->efd_ev = event_new(t->base, t->efd, EV_READ | EV_PERSIST, on_mailbox, t);
+	event_add(t->efd_ev, NULL);
+	return 0;
+}
+
+void worker_thread_free(struct worker_thread *t)
+{
+	event_free(t->efd_ev);
+	close(t->efd);
+	event_base_free(t->base);
+	pthread_mutex_destroy(&t->mlock);
+}
+
 /* Pool upkeep, once a second, on thread 0. */
 static void maint_main(void *arg)
 {
@@ -362,22 +388,10 @@ int worker_main(const struct config *cfg, const int *listen_fds, unsigned n_list
 		return 1;
 	}
 	for (unsigned i = 0; i < w.n_threads; i++) {
-		struct worker_thread *t = &w.threads[i];
-		t->w = &w;
-		t->idx = i;
-		pthread_mutex_init(&t->mlock, NULL);
-		/* Not EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST: it defers the deletion of a closed fd's
-		 * event, and a new connection that gets the same fd number on this thread before
-		 * the loop polls again would then never be registered (ThreadSanitizer showed the
-		 * fd reuse). */
-		t->base = event_base_new();
-		t->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-		if (!t->base || t->efd < 0) {
+		if (worker_thread_init(&w, &w.threads[i], i) != 0) {
 			log_error("cannot create thread %u's event loop: %s", i, strerror(errno));
 			return 1;
 		}
-		t->efd_ev = event_new(t->base, t->efd, EV_READ | EV_PERSIST, on_mailbox, t);
-		event_add(t->efd_ev, NULL);
 	}
 	int metrics_fd = supervisor_metrics_fd();
 	struct metrics *metrics = cfg->metrics_listen && metrics_fd >= 0
@@ -426,13 +440,8 @@ int worker_main(const struct config *cfg, const int *listen_fds, unsigned n_list
 	free(ms.acc);
 	metrics_stop(metrics);
 	pool_destroy(w.pool);
-	for (unsigned i = 0; i < w.n_threads; i++) {
-		struct worker_thread *t = &w.threads[i];
-		event_free(t->efd_ev);
-		close(t->efd);
-		event_base_free(t->base);
-		pthread_mutex_destroy(&t->mlock);
-	}
+	for (unsigned i = 0; i < w.n_threads; i++)
+		worker_thread_free(&w.threads[i]);
 	free(w.threads);
 	event_base_free(ms.base);
 	/* Snapshots from reloads (the first one belongs to the supervisor). */

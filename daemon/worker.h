@@ -71,6 +71,12 @@ static inline const struct config *worker_config(struct worker *w)
  * belong to the supervisor and are inherited. */
 int worker_main(const struct config *cfg, const int *listen_fds, unsigned n_listen);
 
+/* Set up thread t of w (index idx, not started): its event loop and its mailbox. 0, or -1
+ * with errno set. worker_main does it for each thread; tests drive one loop themselves. */
+int worker_thread_init(struct worker *w, struct worker_thread *t, unsigned idx);
+/* Free what worker_thread_init made, after t's loop has ended. */
+void worker_thread_free(struct worker_thread *t);
+
 /* Post a wake-up for a pool waiter (called with the pool lock held). */
 void worker_wake_waiter(void *thread, void *waiter);
 
