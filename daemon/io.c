@@ -77,6 +77,9 @@ static void on_fd_event(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	struct io_fd *f = arg;
 	struct io_waiter *w = f->waiter;
+	if (what & EV_CLOSED)
+		what |= EV_READ; /* the peer's end of the stream: a read returns it at once */
+	f->ready |= (short)(what & EV_CLOSED); /* sticky: no edge will come again */
 	if (w && (what & w->want)) {
 		f->waiter = NULL;
 		f->ready |= (short)(what & ~w->want & (EV_READ | EV_WRITE));
@@ -96,7 +99,10 @@ static bool fd_register(struct io_fd *f, short events)
 		event_del(f->ev); /* from another thread too: libevent waits for a running callback */
 	else if (!(f->ev = event_new(base, f->fd, 0, on_fd_event, f)))
 		return false;
-	event_assign(f->ev, base, f->fd, (short)(events | EV_PERSIST | EV_ET), on_fd_event, f);
+	/* EV_CLOSED (EPOLLRDHUP): the peer's FIN can come in the same edge as its last bytes, and a
+	 * short read of those would otherwise pass for "drained" and wait for an edge that never
+	 * comes. */
+	event_assign(f->ev, base, f->fd, (short)(events | EV_PERSIST | EV_ET | EV_CLOSED), on_fd_event, f);
 	if (event_add(f->ev, NULL) != 0)
 		return false;
 	f->base = base;
@@ -126,6 +132,8 @@ enum io_result io_fd_wait(struct io_fd *f, short events, long timeout_ms, short 
 		return IO_TIMEOUT;
 	}
 	enum io_result r = IO_READY;
+	if ((events & EV_READ) && (f->ready & EV_CLOSED))
+		f->ready |= EV_READ; /* a read returns the end of the stream at once */
 	if (f->ready & events) {
 		if (ready)
 			*ready = f->ready & events;
@@ -167,10 +175,11 @@ static ssize_t read_loop(struct io_fd *f, int fd, void *p, size_t n, long timeou
 {
 	for (;;) {
 		ssize_t r = -1;
-		if (wait_first) {
+		if (wait_first && !(f && (f->ready & EV_CLOSED))) {
 			wait_first = false;
 			errno = EAGAIN;
 		} else {
+			wait_first = false;
 			r = read(fd, p, n);
 		}
 		if (r >= 0) {

@@ -268,6 +268,11 @@ class DyingServer(FakeServer):
         if not sql.upper().startswith(b"SELECT"):
             # BEGIN opens a transaction (the status says so), anything else is just OK.
             self._ok(c, seq + 1, 0x0003 if sql.upper().startswith(b"BEGIN") else 0x0002)
+            if self.how == "halfclose" and sql.upper().startswith(b"SET"):
+                # The OK and the end of the stream in one go; the socket stays open for reading.
+                c.shutdown(socket.SHUT_WR)
+                time.sleep(30)
+                return "drop"
             return "answered"
         col = b"".join(bytes([len(x)]) + x for x in (b"def", b"", b"", b"", b"v", b"v"))
         col += b"\x0c" + struct.pack("<HIBHB", 33, 255, 0xfd, 0, 0) + b"\0\0"
@@ -349,6 +354,18 @@ class ServerDiesMidResultTest(harness.TestCase):
         self.assertEqual(cm.exception.args[0], 9003, cm.exception.args)
         with self.assertRaises(pymysql.MySQLError):
             q(c, "DO 1")
+
+    def test_half_closed_after_an_answer(self):
+        # The server's answer and its end of the stream arrive together; mypool's next command
+        # to it is written fine (the server still reads) and must not wait for ever.
+        d = self.dying("halfclose", "session")
+        c = self.connect(target=d.socket, database=None, read_timeout=harness.scaled(10), autocommit=True)
+        q(c, "SET @kept = 1")
+        started = time.monotonic()
+        with self.assertRaises(pymysql.MySQLError) as cm:
+            q(c, "SELECT 1")
+        self.assertEqual(cm.exception.args[0], 9003, cm.exception.args)
+        self.assertLess(time.monotonic() - started, harness.scaled(5))
 
     def test_mid_row_not_yet_sent(self):
         # The part of the row that came is still in mypool's buffer: taken back, then 9003.
