@@ -239,6 +239,18 @@ out:
 	return 0;
 }
 
+/* Start a command on statement st (the client's packet p names it): a backend in the client's
+ * state on which st is prepared, its id there written into the packet. 1, or 0 if the client
+ * has an error (or the backend failed) and the packet is to be dropped. */
+static int attach(struct session *s, struct pkt *p, struct stmt *st, uint32_t *server_id)
+{
+	session_begin_command(s, NULL, 0);
+	if (session_acquire(s, 1) != 0 || !(*server_id = on_backend(s, st, 1)))
+		return 0;
+	put_u32(p->data + 1, *server_id);
+	return 1;
+}
+
 static int unknown_statement(struct session *s, struct pkt *p, uint32_t id, const char *where)
 {
 	if (relay_client_drop(s, p) != 0)
@@ -426,13 +438,9 @@ static int cmd_execute(struct session *s, struct pkt *p)
 				return malformed(s, p, 1153, "mypool: execute too large to add the parameter types to");
 		}
 	}
-	session_begin_command(s, NULL, 0);
-	if (session_acquire(s, 1) != 0)
+	uint32_t server_id;
+	if (attach(s, p, st, &server_id) != 1)
 		return relay_client_drop(s, p);
-	uint32_t server_id = on_backend(s, st, 1);
-	if (!server_id)
-		return relay_client_drop(s, p);
-	put_u32(p->data + 1, server_id);
 	if (rewrite_types) {
 		int rc = send_with_types(s, p, st, bound_at);
 		if (rc != 0)
@@ -489,13 +497,9 @@ static int cmd_send_long_data(struct session *s, struct pkt *p)
 	struct stmt *st = stmt_find(&s->stmts, id);
 	if (!st)
 		return relay_client_drop(s, p); /* no reply, as on the server; the execute fails */
-	session_begin_command(s, NULL, 0);
-	if (session_acquire(s, 1) != 0)
+	uint32_t server_id;
+	if (attach(s, p, st, &server_id) != 1)
 		return relay_client_drop(s, p);
-	uint32_t server_id = on_backend(s, st, 1);
-	if (!server_id)
-		return relay_client_drop(s, p);
-	put_u32(p->data + 1, server_id);
 	int fw = session_forward(s, p, false);
 	if (fw != 0)
 		return fw < 0 ? -1 : 0;

@@ -91,6 +91,27 @@ def native_password_token(password, scramble):
     return bytes(a ^ b for a, b in zip(s1, s3))
 
 
+def query_once(conn, sql, args=None):
+    """Run one statement on a new connection, close it; return all rows."""
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql, args)
+            return cur.fetchall()
+    finally:
+        conn.close()
+
+
+def lenenc_int(n):
+    """A MySQL length-encoded integer."""
+    if n < 0xFB:
+        return bytes([n])
+    if n < 1 << 16:
+        return b"\xfc" + struct.pack("<H", n)
+    if n < 1 << 24:
+        return b"\xfd" + n.to_bytes(3, "little")
+    return b"\xfe" + struct.pack("<Q", n)
+
+
 def wait_until(pred, timeout, interval=0.05):
     """Poll pred() until it returns a true value or timeout seconds pass; return the last value."""
     deadline = time.monotonic() + timeout
@@ -188,13 +209,7 @@ class Sandbox:
 
     def query(self, sql, args=None):
         """Run one statement directly on MariaDB as root; return all rows."""
-        c = self.connect()
-        try:
-            with c.cursor() as cur:
-                cur.execute(sql, args)
-                return cur.fetchall()
-        finally:
-            c.close()
+        return query_once(self.connect(), sql, args)
 
     def stop(self):
         if self.external or not self.started or not self.dir:

@@ -133,14 +133,7 @@ def frame(payload, seq):
             return out
 
 
-def lenenc_int(n):
-    if n < 0xFB:
-        return bytes([n])
-    if n < 1 << 16:
-        return b"\xfc" + struct.pack("<H", n)
-    if n < 1 << 24:
-        return b"\xfd" + n.to_bytes(3, "little")
-    return b"\xfe" + struct.pack("<Q", n)
+lenenc_int = harness.lenenc_int
 
 
 def lenenc_str(b):

@@ -172,13 +172,7 @@ class FaultServer:
                                database="test", autocommit=True, **kw)
 
     def query(self, sql, args=None):
-        c = self.connect()
-        try:
-            with c.cursor() as cur:
-                cur.execute(sql, args)
-                return cur.fetchall()
-        finally:
-            c.close()
+        return harness.query_once(self.connect(), sql, args)
 
     def wait_query(self, like, timeout=10):
         """Wait until a statement LIKE `like` runs on the server (as any client)."""
@@ -267,6 +261,17 @@ class FaultCase(harness.TestCase):
         diag("%s: %r after %.2f s" % (what, bg.error.args, bg.secs))
         return bg.error
 
+    def kill_during(self, bg, like, bound, what, d):
+        """kill -9 the server once it runs the statement `like` (bg's), check that bg fails within
+        bound seconds of the kill, then start the server again and check that the pool
+        recovers."""
+        self.server.wait_query(like)
+        self.server.kill9()
+        bg.t0 = time.monotonic()
+        self.assertFault(bg, bound, what, d)
+        self.server.start()
+        self.assertRecovers(d)
+
     def assertRecovers(self, d, timeout=10, what="recovery"):
         """New clients succeed within timeout s; in between only fault errors, never a hang."""
         t0 = time.monotonic()
@@ -317,12 +322,7 @@ class KillTest(FaultCase):
         d = self.daemon_for()
         c = self.client(d, read_timeout=10)
         bg = Background(lambda: c.cursor().execute("SELECT SLEEP(30)"))
-        self.server.wait_query("SELECT SLEEP(30)%")
-        self.server.kill9()
-        bg.t0 = time.monotonic()
-        self.assertFault(bg, scaled(3), "SELECT SLEEP(30) when the server was killed", d)
-        self.server.start()
-        self.assertRecovers(d)
+        self.kill_during(bg, "SELECT SLEEP(30)%", scaled(3), "SELECT SLEEP(30) when the server was killed", d)
 
     def test_kill_mid_stream(self):
         """kill -9 while a client streams a large SELECT unbuffered (SSCursor) after its first
@@ -403,12 +403,7 @@ class KillTest(FaultCase):
             return out
 
         bg = Background(load)
-        self.server.wait_query("LOAD DATA%")
-        self.server.kill9()
-        bg.t0 = time.monotonic()
-        self.assertFault(bg, scaled(5), "LOAD DATA LOCAL INFILE when the server was killed", d)
-        self.server.start()
-        self.assertRecovers(d)
+        self.kill_during(bg, "LOAD DATA%", scaled(5), "LOAD DATA LOCAL INFILE when the server was killed", d)
 
     def test_restart_recovers(self):
         """A clean restart with a warm pool (idle connections that all die): while the server is

@@ -333,27 +333,24 @@ class ServerDiesMidResultTest(harness.TestCase):
         # Nothing of the client's state was on that connection: the session goes on.
         self.assertEqual(q(c, "DO 1"), ())
 
-    def test_in_transaction_ends_the_session(self):
-        # The transaction died with the server connection: the next statement must not run
-        # outside it on another connection, so the session ends after the error.
-        d = self.dying("between", "transaction")
+    def session_ends(self, mode, state):
+        """After `state`, the server dies mid-result: 9003, then the session is gone."""
+        d = self.dying("between", mode)
         c = self.connect(target=d.socket, database=None, read_timeout=harness.scaled(10), autocommit=True)
-        q(c, "BEGIN")
+        q(c, state)
         with self.assertRaises(pymysql.MySQLError) as cm:
             q(c, "SELECT v FROM t")
         self.assertEqual(cm.exception.args[0], 9003, cm.exception.args)
         with self.assertRaises(pymysql.MySQLError):
             q(c, "DO 1")
 
+    def test_in_transaction_ends_the_session(self):
+        # The transaction died with the server connection: the next statement must not run
+        # outside it on another connection, so the session ends after the error.
+        self.session_ends("transaction", "BEGIN")
+
     def test_session_pooling_ends_the_session(self):
-        d = self.dying("between", "session")
-        c = self.connect(target=d.socket, database=None, read_timeout=harness.scaled(10), autocommit=True)
-        q(c, "SET @kept = 1")  # state on that server connection
-        with self.assertRaises(pymysql.MySQLError) as cm:
-            q(c, "SELECT v FROM t")
-        self.assertEqual(cm.exception.args[0], 9003, cm.exception.args)
-        with self.assertRaises(pymysql.MySQLError):
-            q(c, "DO 1")
+        self.session_ends("session", "SET @kept = 1")  # state on that server connection
 
     def test_half_closed_after_an_answer(self):
         # The server's answer and its end of the stream arrive together; mypool's next command
@@ -457,14 +454,7 @@ class TimeLimitsTest(harness.TestCase):
 CLIENT_WHOLE_MAX = 1 << 20  # daemon/session_priv.h: larger commands are streamed
 
 
-def lenenc(n):
-    if n < 251:
-        return bytes([n])
-    if n < 1 << 16:
-        return b"\xfc" + struct.pack("<H", n)
-    if n < 1 << 24:
-        return b"\xfd" + n.to_bytes(3, "little")
-    return b"\xfe" + struct.pack("<Q", n)
+lenenc = harness.lenenc_int
 
 
 @harness.mypool_only("mypool's input buffering")
