@@ -215,6 +215,8 @@ static void slot_drop(struct pool *p, struct pool_account *a)
  * may open one. */
 static void slot_freed(struct pool *p)
 {
+	if (p->n_total >= pool_cfg(p)->pool_size)
+		return; /* a reload lowered pool_size: no slot is free until below it */
 	for (struct pool_waiter *w = p->wait_head; w; w = w->next) {
 		if (!can_open(w->acct))
 			continue; /* it waits for a backend of its own account */
@@ -440,10 +442,16 @@ void pool_release(struct pool *p, struct backend *b)
 		}
 	}
 	uint64_t now = mono_ms();
-	if (b->broken || b->gen != __atomic_load_n(&p->gen, __ATOMIC_RELAXED) ||
+	pthread_mutex_lock(&p->lock);
+	bool too_many = p->n_total > cfg->pool_size; /* a reload lowered pool_size */
+	pthread_mutex_unlock(&p->lock);
+	if (b->broken || too_many || b->gen != __atomic_load_n(&p->gen, __ATOMIC_RELAXED) ||
 	    (cfg->server_lifetime_ms && now - b->created_ms > cfg->server_lifetime_ms)) {
 		if (b->broken)
 			log_info("closing broken backend %u: %s", b->server_id, b->error);
+		else if (too_many)
+			log_info("closing backend %u: more server connections than pool_size (%u)", b->server_id,
+				 cfg->pool_size);
 		close_backend(p, b);
 		return;
 	}
@@ -493,7 +501,8 @@ void pool_maintain(struct pool *p)
 					       b->gen != p->gen;
 				bool too_idle = cfg->server_idle_timeout_ms && p->n_total > cfg->min_idle &&
 						now - b->idle_since_ms > cfg->server_idle_timeout_ms;
-				if (too_old || too_idle) {
+				bool too_many = p->n_total > cfg->pool_size; /* pool_size lowered by a reload */
+				if (too_old || too_idle || too_many) {
 					*pp = b->next;
 					p->n_idle--;
 					victim = b;

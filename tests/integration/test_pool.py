@@ -1,6 +1,7 @@
 """Pooling in session mode: bursts, pool limits and the wait timeout, reuse without state leaks."""
 
 import os
+import signal
 import socket
 import threading
 import time
@@ -447,3 +448,39 @@ class IdleTimeoutTest(harness.TestCase):
         r.read_greeting()  # and then nothing
         self.assertIsNone(r.read_until_closed_or_packet(), "the silent client was not disconnected")
         self.assertEqual(self.connect(target=d.socket).cursor().execute("SELECT 1"), 1)
+
+
+@harness.mypool_only("mypool's pool")
+class ReloadSmallerPoolTest(harness.TestCase):
+    """A reload that lowers pool_size shrinks the pool to it (regression, found by bench/soak:
+    SHOW POOLS said 4 while 8 server connections stayed open until the server restarted)."""
+
+    shared_daemon = False
+
+    def test_pool_shrinks(self):
+        d = harness.Mypoold(pool_mode="transaction", pool_size=6).start()
+        self.addCleanup(d.stop)
+        holders = []
+        for _ in range(6):
+            c = self.connect(target=d.socket, autocommit=True)
+            c.cursor().execute("BEGIN")
+            c.cursor().execute("SELECT 1")
+            holders.append(c)
+        with harness.BackendMonitor() as mon:
+            self.assertEqual(mon.count(), 6)
+            with open(d.config_path) as f:
+                text = f.read()
+            with open(d.config_path, "w") as f:
+                f.write(text.replace("pool_size = 6", "pool_size = 2"))
+            os.kill(d.pid, signal.SIGHUP)
+            self.assertTrue(d.wait_reloaded(), d.log_tail())
+            for c in holders:
+                c.cursor().execute("COMMIT")
+            # The connections above the new size are closed as they come back; the clients
+            # go on with the two that stay.
+            for c in holders:
+                cur = c.cursor()
+                cur.execute("SELECT 2")
+                self.assertEqual(cur.fetchall(), ((2,),))
+            self.assertTrue(harness.wait_until(lambda: mon.count() <= 2, harness.scaled(5)),
+                            "%d server connections with pool_size 2" % mon.count())
