@@ -742,6 +742,8 @@ static void set_user(struct session *s, const uint8_t *user, size_t len)
 	snprintf(s->ctx, sizeof(s->ctx), "s%u%s%s%s%s", s->id, len ? " " : "", s->user, s->port ? " " : "", addr);
 }
 
+static long login_time_left(const struct session *s);
+
 /* The client's address for counting failed logins: NULL over the Unix socket, which all local
  * clients share (there only the user counts). */
 static const char *login_addr(const struct session *s)
@@ -757,8 +759,10 @@ static void login_delay(struct session *s)
 	struct authfail_limits l = { c->auth_failure_threshold, c->auth_failure_delay_ms, c->auth_failure_delay_max_ms };
 	unsigned ms = authfail_delay(&l, s->user, login_addr(s), mono_ms());
 	if (ms) {
+		/* Never past the login's own deadline: the session ends there anyway. */
+		long left = login_time_left(s);
 		log_info("login attempt for user '%s' waits %u ms after failed ones", s->user, ms);
-		io_sleep((long)ms);
+		io_sleep((long)ms < left ? (long)ms : left);
 	}
 }
 

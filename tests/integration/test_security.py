@@ -253,6 +253,7 @@ class LocalInfileTest(harness.TestCase):
             q(c, "SELECT 1")
         self.assertEqual(cm.exception.args[0], 9003, cm.exception.args)
         self.assertIn("local file the statement did not name", cm.exception.args[1])
+        harness.wait_until(lambda: srv.files, harness.scaled(5))  # the server sees the close
         self.assertEqual(srv.files, [None], "the server got file data or an answer: %r" % srv.files)
 
 
