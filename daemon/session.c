@@ -238,11 +238,14 @@ static void sync_failed(struct session *s, uint8_t seq)
 	}
 }
 
-/* The client's multi-statements option, which mypool's own statements turn off (backend.c):
- * checked before every command, also on a backend the client holds. */
+/* The client's multi-statements option, checked before every command, also on a backend the
+ * client holds. Server connections keep them off (mypool's own statements must never run with
+ * them: backend.c) and get them on only for a command of several statements from a client that
+ * has them on; a single statement runs the same either way. */
 static int sync_multi_statements(struct session *s, uint8_t seq)
 {
-	if (s->be->multi_stmt == s->multi_stmt || backend_set_multi_statements(s->be, s->multi_stmt) == 0)
+	bool want = s->multi_stmt && (s->scan & SQL_MULTI);
+	if (s->be->multi_stmt == want || backend_set_multi_statements(s->be, want) == 0)
 		return 0;
 	sync_failed(s, seq);
 	return -1;

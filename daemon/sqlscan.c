@@ -54,8 +54,13 @@ unsigned sqlscan(const char *s, size_t len)
 	struct stmt st;
 	memset(&st, 0, sizeof(st));
 	size_t i = 0;
+	bool after_semicolon = false;
 	while (i < len) {
 		unsigned char c = (unsigned char)s[i];
+		if (after_semicolon && !(flags & SQL_MULTI) && !isspace(c) && c != ';' && c != '#' &&
+		    !(c == '-' && i + 1 < len && s[i + 1] == '-') &&
+		    !(c == '/' && i + 2 < len && s[i + 1] == '*' && s[i + 2] != '!'))
+			flags |= SQL_MULTI; /* something after a ';' other than blanks and comments */
 		if (c == '\'' || c == '"' || c == '`') {
 			i = skip_quoted(s, len, i);
 			continue;
@@ -89,6 +94,7 @@ unsigned sqlscan(const char *s, size_t len)
 		}
 		if (c == ';') {
 			memset(&st, 0, sizeof(st));
+			after_semicolon = true;
 			i++;
 			continue;
 		}

@@ -22,6 +22,8 @@ enum sqlscan_flag {
 	SQL_SET_LAST_INSERT_ID = 1u << 9, /* LAST_INSERT_ID(expr): sets the value */
 	SQL_DIAGNOSTICS = 1u << 10,    /* SHOW WARNINGS/ERRORS, GET DIAGNOSTICS, @@warning_count:
 	                                  reads the diagnostics area without clearing it */
+	SQL_MULTI = 1u << 11,          /* several statements (something after a ';' other than
+	                                  blanks and comments) */
 };
 
 /* Split a short command into at most max words of up to 31 bytes (longer ones are cut),

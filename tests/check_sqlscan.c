@@ -85,12 +85,12 @@ END_TEST
 
 START_TEST(test_multi_statements)
 {
-	ck_assert_uint_eq(scan("SELECT 1; SET @a = 2"), SQL_USER_VAR);
-	ck_assert_uint_eq(scan("SET @a = 1; SELECT @a"), SQL_USER_VAR);
+	ck_assert_uint_eq(scan("SELECT 1; SET @a = 2"), SQL_USER_VAR | SQL_MULTI);
+	ck_assert_uint_eq(scan("SET @a = 1; SELECT @a"), SQL_USER_VAR | SQL_MULTI);
 	/* INTO in the first statement does not make the second one's read an assignment. */
-	ck_assert_uint_eq(scan("INSERT INTO t VALUES (1); SELECT @a"), 0);
+	ck_assert_uint_eq(scan("INSERT INTO t VALUES (1); SELECT @a"), SQL_MULTI);
 	ck_assert_uint_eq(scan("CREATE TEMPORARY TABLE t (a int); SELECT CONNECTION_ID()"),
-			  SQL_TEMP_TABLE | SQL_CONNECTION_ID);
+			  SQL_TEMP_TABLE | SQL_CONNECTION_ID | SQL_MULTI);
 }
 END_TEST
 
@@ -108,6 +108,21 @@ START_TEST(test_words)
 	memset(longword, 'x', sizeof(longword));
 	ck_assert_int_eq(sqlscan_words(longword, sizeof(longword), w, 4), 1);
 	ck_assert_uint_eq(strlen(w[0]), 31); /* cut, never overflowing */
+}
+END_TEST
+
+/* Several statements need multi-statements on the server connection; one with a trailing ';'
+ * or comment does not. */
+START_TEST(test_several_statements)
+{
+	ck_assert(!(sqlscan("SELECT 1", 8) & SQL_MULTI));
+	ck_assert(!(sqlscan("SELECT 1;", 9) & SQL_MULTI));
+	ck_assert(!(sqlscan("SELECT 1; -- c\n", 15) & SQL_MULTI));
+	ck_assert(!(sqlscan("SELECT 1; /* c */ ;", 19) & SQL_MULTI));
+	ck_assert(!(sqlscan("SELECT ';x'", 11) & SQL_MULTI));
+	ck_assert(sqlscan("SELECT 1; SELECT 2", 18) & SQL_MULTI);
+	ck_assert(sqlscan("SELECT 1;'x'", 12) & SQL_MULTI);
+	ck_assert(sqlscan("DO 1;/*!50000 DO 2*/", 20) & SQL_MULTI);
 }
 END_TEST
 
@@ -142,6 +157,7 @@ static Suite *sqlscan_suite(void)
 	tcase_add_test(tc, test_multi_statements);
 	tcase_add_test(tc, test_words);
 	tcase_add_test(tc, test_mask_literals);
+	tcase_add_test(tc, test_several_statements);
 	suite_add_tcase(s, tc);
 	return s;
 }
