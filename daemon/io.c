@@ -175,7 +175,10 @@ static ssize_t read_loop(struct io_fd *f, int fd, void *p, size_t n, long timeou
 {
 	for (;;) {
 		ssize_t r = -1;
-		if (wait_first && !(f && (f->ready & EV_CLOSED))) {
+		/* f->ready is this thread's only while f is registered on its loop (a wait moves it
+		 * here, and a fresh registration reports what the socket has). */
+		bool mine = f && f->base == base;
+		if (wait_first && !(mine && (f->ready & EV_CLOSED))) {
 			wait_first = false;
 			errno = EAGAIN;
 		} else {
@@ -185,7 +188,7 @@ static ssize_t read_loop(struct io_fd *f, int fd, void *p, size_t n, long timeou
 		if (r >= 0) {
 			/* A short read drained the socket: an edge seen before it is stale. (One
 			 * after it is still queued in the loop and will be seen.) */
-			if (f && (size_t)r < n)
+			if (mine && (size_t)r < n)
 				f->ready &= (short)~EV_READ;
 			return r;
 		}
