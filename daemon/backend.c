@@ -341,48 +341,87 @@ int backend_set_multi_statements(struct backend *b, bool on)
 static pthread_mutex_t charset_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *charset_names[256];
 
-/* Run a statement that returns at most one row and copy its first column, and its second if
- * c2 is not NULL. */
-static int query_row(struct backend *b, const char *sql, char *c1, size_t n1, char *c2, size_t n2)
+/* Start one of mypool's own SELECTs: its result, to be read row by row and given to
+ * end_select(); NULL on error. */
+static MYSQL_RES *own_select(struct backend *b, const char *sql)
 {
 	if (own_mode(b) != 0)
-		return -1;
+		return NULL;
 	int err = 0;
 	arm(b);
 	int st = mysql_real_query_start(&err, b->mysql, sql, (unsigned long)strlen(sql));
 	while (st)
 		st = mysql_real_query_cont(&err, b->mysql, wait_mysql(b, st));
-	if (err) {
+	MYSQL_RES *res = err ? NULL : mysql_use_result(b->mysql);
+	if (!res)
 		note_error(b);
-		return -1;
-	}
-	MYSQL_RES *res = mysql_use_result(b->mysql);
-	if (!res) {
-		note_error(b);
-		return -1;
-	}
-	int found = 0;
+	return res;
+}
+
+static MYSQL_ROW next_row(struct backend *b, MYSQL_RES *res)
+{
 	MYSQL_ROW row;
-	do {
-		st = mysql_fetch_row_start(&row, res);
-		while (st)
-			st = mysql_fetch_row_cont(&row, res, wait_mysql(b, st));
-		unsigned want = c2 ? 2 : 1;
-		if (row && !found && mysql_num_fields(res) >= want && row[0] && (!c2 || row[1])) {
-			snprintf(c1, n1, "%s", row[0]);
-			if (c2)
-				snprintf(c2, n2, "%s", row[1]);
-			found = 1;
-		}
-	} while (row);
-	st = mysql_free_result_start(res);
+	int st = mysql_fetch_row_start(&row, res);
+	while (st)
+		st = mysql_fetch_row_cont(&row, res, wait_mysql(b, st));
+	return row;
+}
+
+/* Read the rest of the result and free it: 0, or -1 if the statement failed on the way. */
+static int end_select(struct backend *b, MYSQL_RES *res)
+{
+	while (next_row(b, res))
+		;
+	int st = mysql_free_result_start(res);
 	while (st)
 		st = mysql_free_result_cont(res, wait_mysql(b, st));
 	if (mysql_errno(b->mysql)) {
 		note_error(b);
 		return -1;
 	}
+	return 0;
+}
+
+/* Run a statement that returns at most one row and copy its first column, and its second if
+ * c2 is not NULL. */
+static int query_row(struct backend *b, const char *sql, char *c1, size_t n1, char *c2, size_t n2)
+{
+	MYSQL_RES *res = own_select(b, sql);
+	if (!res)
+		return -1;
+	int found = 0;
+	MYSQL_ROW row = next_row(b, res);
+	unsigned want = c2 ? 2 : 1;
+	if (row && mysql_num_fields(res) >= want && row[0] && (!c2 || row[1])) {
+		snprintf(c1, n1, "%s", row[0]);
+		if (c2)
+			snprintf(c2, n2, "%s", row[1]);
+		found = 1;
+	}
+	if (end_select(b, res) != 0)
+		return -1;
 	return found ? 0 : 1;
+}
+
+int backend_session_vars(struct backend *b, const char *sql,
+			 void (*fn)(void *arg, const char *name, size_t name_len, const char *value, size_t len),
+			 void *arg)
+{
+	MYSQL_RES *res = own_select(b, sql);
+	if (!res)
+		return -1;
+	MYSQL_ROW row = next_row(b, res);
+	if (row) {
+		unsigned long *lens = mysql_fetch_lengths(res);
+		MYSQL_FIELD *f = mysql_fetch_fields(res);
+		for (unsigned i = 0; i < mysql_num_fields(res); i++) {
+			const char *name = f[i].name, *dot = strrchr(name, '.');
+			name = dot ? dot + 1 : name; /* "@@session.x" */
+			fn(arg, name, strlen(name), row[i], row[i] ? lens[i] : 0);
+		}
+	}
+	int rc = end_select(b, res);
+	return rc == 0 && row ? 0 : -1;
 }
 
 int backend_charset_names(struct backend *b, uint8_t collation_id, char *out, size_t outlen)

@@ -82,6 +82,12 @@ int backend_ping(struct backend *b);
  * character_set_* only, never the collation a COLLATE clause chose). 0, or -1. */
 int backend_collation(struct backend *b, char *out, size_t outlen);
 
+/* Run sql, a SELECT of @@session.name columns, and give each name and value (NULL for SQL
+ * NULL) to fn. 0, or -1 (the statement failed or returned no row). */
+int backend_session_vars(struct backend *b, const char *sql,
+			 void (*fn)(void *arg, const char *name, size_t name_len, const char *value, size_t len),
+			 void *arg);
+
 /* @@global.sql_mode, for what a new session starts with. 0, or -1. */
 int backend_global_sql_mode(struct backend *b, char *out, size_t outlen);
 /* LAST_INSERT_ID() as the server has it for this connection. 0, or -1. */

@@ -244,7 +244,7 @@ out:
  * has an error (or the backend failed) and the packet is to be dropped. */
 static int attach(struct session *s, struct pkt *p, struct stmt *st, uint32_t *server_id)
 {
-	session_begin_command(s, NULL, 0);
+	session_begin_command(s, (const uint8_t *)st->sql, st->sql_len);
 	if (session_acquire(s, 1) != 0 || !(*server_id = on_backend(s, st, 1)))
 		return 0;
 	put_u32(p->data + 1, *server_id);

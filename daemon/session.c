@@ -97,6 +97,32 @@ static bool is_read_only_var(const uint8_t *name, size_t n)
 	return false;
 }
 
+/* A system variable's new value (from the trackers or read back): it follows the client to
+ * every backend, or pins it where mypool cannot carry it. */
+static void track_var(struct session *s, const uint8_t *name, size_t name_len, const uint8_t *value, size_t value_len)
+{
+	struct backend *b = s->be;
+	if (is_read_only_var(name, name_len))
+		return;
+	if (!varset_name_ok((const char *)name, name_len) || memchr(value, 0, value_len) || /* a value a C string cannot carry */
+	    (name_len > 14 && strncasecmp((const char *)name, "session_track_", 14) == 0)) {
+		/* The client turned our eyes off, or a name mypool would not write into a
+		 * statement: the state stays where it is. */
+		pin(s, PIN_STATE);
+		return;
+	}
+	log_debug("session variable %.*s = %.*s", (int)name_len, (const char *)name, (int)value_len,
+		  (const char *)value);
+	varset_set(&s->vars, (const char *)name, name_len, (const char *)value, value_len);
+	if (is_charset_var(name, name_len)) {
+		b->charset = 0; /* no longer what a collation id describes */
+		b->names[0] = 0;
+		s->need_collation = true;
+	} else {
+		varset_set(&b->vars, (const char *)name, name_len, (const char *)value, value_len);
+	}
+}
+
 /* What the server's session trackers say changed: restorable state follows the client
  * (schema, system variables), the rest pins it to this backend. */
 void session_track_state(struct session *s, const struct proto_ok *ok)
@@ -123,27 +149,8 @@ void session_track_state(struct session *s, const struct proto_ok *ok)
 		}
 		case TRACK_SYSTEM_VARIABLES:
 			explained = true;
-			if (!item.value || is_read_only_var(item.name, item.name_len))
-				break;
-			if (!varset_name_ok((const char *)item.name, item.name_len) ||
-			    memchr(item.value, 0, item.value_len) || /* a value a C string cannot carry */
-			    (item.name_len > 14 && strncasecmp((const char *)item.name, "session_track_", 14) == 0)) {
-				/* The client turned our eyes off, or a name mypool would not write into
-				 * a statement: the state stays where it is. */
-				pin(s, PIN_STATE);
-				break;
-			}
-			log_debug("session variable %.*s = %.*s", (int)item.name_len, (const char *)item.name,
-				  (int)item.value_len, (const char *)item.value);
-			varset_set(&s->vars, (const char *)item.name, item.name_len, (const char *)item.value, item.value_len);
-			if (is_charset_var(item.name, item.name_len)) {
-				b->charset = 0; /* no longer what a collation id describes */
-				b->names[0] = 0;
-				s->need_collation = true;
-			}
-			else
-				varset_set(&b->vars, (const char *)item.name, item.name_len, (const char *)item.value,
-					   item.value_len);
+			if (item.value)
+				track_var(s, item.name, item.name_len, item.value, item.value_len);
 			break;
 		case TRACK_STATE_CHANGE:
 			state_change = true;
@@ -465,9 +472,28 @@ int session_acquire(struct session *s, uint8_t seq)
 
 /* Relay one command to the backend and its response to the client. Returns 0, or -1 if the
  * session must end (the client went away or the stream cannot be repaired). */
+/* `SET @@name = ...` (no SESSION or LOCAL): the trackers say nothing (sqlscan.h), so those
+ * variables are read back after the command. The SELECT that does it, or NULL if the names
+ * cannot be listed (then the client is pinned). */
+#define READ_BACK_MAX 16
+static char *read_back_select(const uint8_t *sql, size_t len)
+{
+	char names[READ_BACK_MAX][SQLSCAN_NAME_MAX + 1];
+	int n = sqlscan_untracked_vars((const char *)sql, len, names, READ_BACK_MAX);
+	char *q = n > 0 ? malloc(8 + (size_t)n * (SQLSCAN_NAME_MAX + 11)) : NULL;
+	if (!q)
+		return NULL;
+	char *e = stpcpy(q, "SELECT ");
+	for (int i = 0; i < n; i++)
+		e += sprintf(e, "%s@@session.%s", i ? "," : "", names[i]);
+	return q;
+}
+
 void session_begin_command(struct session *s, const uint8_t *sql, size_t len)
 {
 	s->scan = sql ? sqlscan((const char *)sql, len) : 0;
+	free(s->read_back);
+	s->read_back = (s->scan & SQL_SYSVAR_UNTRACKED) ? read_back_select(sql, len) : NULL;
 	s->hold_next = false;
 	s->kill_query = false; /* a KILL QUERY for the previous statement came too late */
 	s->be_sent = false;
@@ -494,6 +520,8 @@ void session_apply_scan(struct session *s)
 		pin(s, PIN_TABLE_LOCK);
 	if (s->scan & SQL_CALC_FOUND_ROWS)
 		s->hold_next = true;
+	if ((s->scan & SQL_SYSVAR_UNTRACKED) && !s->read_back)
+		pin(s, PIN_STATE);
 }
 
 int session_forward(struct session *s, const struct pkt *p, bool may_retry)
@@ -532,9 +560,45 @@ int session_forward(struct session *s, const struct pkt *p, bool may_retry)
 	return fw == -3 ? 1 : -1;
 }
 
+static void read_back_var(void *arg, const char *name, size_t name_len, const char *value, size_t len)
+{
+	struct session *s = arg;
+	if (!value && name_len > 14 && strncasecmp(name, "character_set_", 14) == 0)
+		value = ""; /* as the trackers report NULL (character_set_results = NULL) */
+	if (value)
+		track_var(s, (const uint8_t *)name, name_len, (const uint8_t *)value, len);
+	else
+		pin(s, PIN_STATE);
+}
+
+/* After a command, what the trackers could not say: the values of variables it set as @@name,
+ * and the collation SET NAMES ... COLLATE chose (the trackers name the character sets only). */
+static void read_back(struct session *s)
+{
+	struct backend *b = s->be;
+	if (s->read_back && transaction_pooling(s)) {
+		if (s->resp_err && (s->scan & SQL_MULTI))
+			pin(s, PIN_STATE); /* some of its statements may have run */
+		else if (!s->resp_err && backend_session_vars(b, s->read_back, read_back_var, s) != 0 && !b->broken)
+			pin(s, PIN_STATE);
+	}
+	free(s->read_back);
+	s->read_back = NULL;
+	if (s->need_collation && !b->broken) {
+		char coll[64];
+		s->need_collation = false;
+		if (backend_collation(b, coll, sizeof(coll)) == 0) {
+			varset_set(&s->vars, "collation_connection", 20, coll, strlen(coll));
+			client_names(s, b->names, sizeof(b->names)); /* what this backend has now */
+		}
+	}
+}
+
 int session_finish(struct session *s, enum relay r, uint8_t first_seq)
 {
 	struct backend *b = s->be;
+	if (b && r == RELAY_DONE && !b->broken)
+		read_back(s);
 	if (b && r == RELAY_DONE) {
 		/* A statement sets the diagnostics area; SHOW WARNINGS and the like only read it. */
 		if (!(s->scan & SQL_DIAGNOSTICS))
@@ -655,15 +719,6 @@ static int relay_command(struct session *s, const struct pkt *p, uint8_t cmd, ui
 		init_db = NULL;
 	}
 	free(init_db);
-	if (r == RELAY_DONE && s->need_collation && !b->broken) {
-		/* SET NAMES ... COLLATE: the trackers name the character sets, not the collation. */
-		char coll[64];
-		s->need_collation = false;
-		if (backend_collation(b, coll, sizeof(coll)) == 0) {
-			varset_set(&s->vars, "collation_connection", 20, coll, strlen(coll));
-			client_names(s, b->names, sizeof(b->names)); /* what this backend has now */
-		}
-	}
 	if (started) {
 		uint64_t ms = mono_ms() - started;
 		if (ms >= s->cfg->log_slow_ms)
@@ -1283,6 +1338,7 @@ static void session_free(void *arg)
 	buf_free(&s->out);
 	buf_free(&s->bin);
 	free(s->schema);
+	free(s->read_back);
 	varset_free(&s->vars);
 	stmt_table_clear(&s->stmts);
 	free(s);

@@ -124,6 +124,7 @@ struct session {
 	uint32_t lid_version;    /* bumped when last_insert_id changes */
 	uint16_t warnings;      /* of the last response */
 	unsigned scan;          /* sqlscan flags of the command being run */
+	char *read_back;        /* its SELECT of the variables the trackers will not report */
 	uint8_t scramble[AUTH_SCRAMBLE_LEN];
 	char user[81];
 	char host[46];         /* "localhost" (Unix socket) or the client's IP address */

@@ -46,9 +46,41 @@ struct stmt {
 	bool first_create, first_drop, first_flush, first_lock, first_handler, first_backup, first_load;
 	bool first_show, first_get;
 	bool seen_into;
+	bool seen_set;     /* a SET so far (also inside BEGIN NOT ATOMIC ... or after UPDATE: a
+	                      false @@name = ... is only one value read back for nothing) */
 };
 
-unsigned sqlscan(const char *s, size_t len)
+/* Where sqlscan_untracked_vars collects names (NULL: only the flags are wanted). */
+struct names {
+	char (*v)[SQLSCAN_NAME_MAX + 1];
+	int n, max;
+	bool overflow;
+};
+
+static void add_name(struct names *nm, const char *name, size_t n)
+{
+	bool plain = n > 0 && n <= SQLSCAN_NAME_MAX;
+	for (size_t i = 0; plain && i < n; i++)
+		plain = isalnum((unsigned char)name[i]) || name[i] == '_';
+	if (!plain || nm->n == nm->max) {
+		nm->overflow = true;
+		return;
+	}
+	memcpy(nm->v[nm->n], name, n);
+	nm->v[nm->n++][n] = 0;
+}
+
+/* Whether s[i..] is, after blanks, an assignment, `=` or `:=`: the index after it, else 0. */
+static size_t assigns(const char *s, size_t len, size_t i)
+{
+	while (i < len && isspace((unsigned char)s[i]))
+		i++;
+	if (i < len && s[i] == '=')
+		return i + 1;
+	return i + 1 < len && s[i] == ':' && s[i + 1] == '=' ? i + 2 : 0;
+}
+
+static unsigned scan(const char *s, size_t len, struct names *nm)
 {
 	unsigned flags = 0;
 	struct stmt st;
@@ -118,6 +150,11 @@ unsigned sqlscan(const char *s, size_t len)
 				if (dot) {
 					n -= (size_t)(dot + 1 - name);
 					name = dot + 1;
+				} else if (st.seen_set && assigns(s, len, i)) {
+					flags |= SQL_SYSVAR_UNTRACKED;
+					if (nm)
+						add_name(nm, name, n);
+					i = assigns(s, len, i); /* a `:=` here sets no user variable */
 				}
 				if (word_is(name, n, "last_insert_id") || word_is(name, n, "identity"))
 					flags |= SQL_LAST_INSERT_ID;
@@ -157,6 +194,8 @@ unsigned sqlscan(const char *s, size_t len)
 					flags |= SQL_PREPARE;
 			}
 			st.nwords++;
+			if (word_is(w, n, "SET"))
+				st.seen_set = true;
 			if (word_is(w, n, "INTO"))
 				st.seen_into = true;
 			else if (word_is(w, n, "TEMPORARY") && (st.first_create || st.first_drop))
@@ -195,6 +234,15 @@ unsigned sqlscan(const char *s, size_t len)
 		i++;
 	}
 	return flags;
+}
+
+unsigned sqlscan(const char *sql, size_t len) { return scan(sql, len, NULL); }
+
+int sqlscan_untracked_vars(const char *sql, size_t len, char names[][SQLSCAN_NAME_MAX + 1], int max)
+{
+	struct names nm = { .v = names, .max = max };
+	scan(sql, len, &nm);
+	return nm.overflow ? -1 : nm.n;
 }
 
 int sqlscan_words(const char *sql, size_t len, char words[][32], int max)

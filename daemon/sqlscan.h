@@ -24,6 +24,8 @@ enum sqlscan_flag {
 	                                  reads the diagnostics area without clearing it */
 	SQL_MULTI = 1u << 11,          /* several statements (something after a ';' other than
 	                                  blanks and comments) */
+	SQL_SYSVAR_UNTRACKED = 1u << 12, /* SET @@name = ...: a system variable set in the one form
+	                                  the trackers do not report (sqlscan_untracked_vars) */
 };
 
 /* Split a short command into at most max words of up to 31 bytes (longer ones are cut),
@@ -32,6 +34,14 @@ int sqlscan_words(const char *sql, size_t len, char words[][32], int max);
 
 /* Flags for the statement text (several statements: the union of their flags). */
 unsigned sqlscan(const char *sql, size_t len);
+
+/* The system variables a SET assigns as @@name, with no SESSION, LOCAL or GLOBAL: measured on
+ * MariaDB 10.11, `SET @@sql_mode = ''` raises no tracker item and no state-change flag, while
+ * `SET sql_mode = ''`, `SET SESSION sql_mode = ''` and `SET @@session.sql_mode = ''` do. Writes
+ * up to max names (each at most SQLSCAN_NAME_MAX bytes, plain identifiers, as written) and
+ * returns how many, or -1 if there are more, or one is longer or not a plain identifier. */
+#define SQLSCAN_NAME_MAX 64
+int sqlscan_untracked_vars(const char *sql, size_t len, char names[][SQLSCAN_NAME_MAX + 1], int max);
 
 /* The statement for a log: string literals ('...' and "...", also a literal the text ends in
  * the middle of) written as '?', so that passwords and other secrets in them (IDENTIFIED BY,

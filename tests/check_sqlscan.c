@@ -126,6 +126,41 @@ START_TEST(test_several_statements)
 }
 END_TEST
 
+static int untracked(const char *sql, char names[][SQLSCAN_NAME_MAX + 1], int max)
+{
+	return sqlscan_untracked_vars(sql, strlen(sql), names, max);
+}
+
+/* Regression (issue 11, item 1): MariaDB's trackers do not report `SET @@name = ...`, so that
+ * form is found in the text, with the names to read back. */
+START_TEST(test_untracked_system_variables)
+{
+	char n[4][SQLSCAN_NAME_MAX + 1];
+	ck_assert(scan("SET @@SQL_MODE = ''") & SQL_SYSVAR_UNTRACKED);
+	ck_assert_int_eq(untracked("SET @@SQL_MODE = ''", n, 4), 1);
+	ck_assert_str_eq(n[0], "SQL_MODE");
+	ck_assert_int_eq(untracked("set @@sql_mode:='', time_zone='+01:00', @@autocommit=0", n, 4), 2);
+	ck_assert_str_eq(n[0], "sql_mode");
+	ck_assert_str_eq(n[1], "autocommit");
+	ck_assert(!(scan("SET @@sql_mode := ''") & SQL_USER_VAR));
+	/* Forms the trackers report, reads, and other statements. */
+	ck_assert(!(scan("SET @@session.sql_mode = ''") & SQL_SYSVAR_UNTRACKED));
+	ck_assert(!(scan("SET @@LOCAL.sql_mode = ''") & SQL_SYSVAR_UNTRACKED));
+	ck_assert(!(scan("SET @@global.sql_mode = ''") & SQL_SYSVAR_UNTRACKED));
+	ck_assert(!(scan("SET SESSION sql_mode = @@sql_mode") & SQL_SYSVAR_UNTRACKED));
+	ck_assert(!(scan("SELECT @@sql_mode = ''") & SQL_SYSVAR_UNTRACKED));
+	ck_assert(!(scan("SET @v = '@@sql_mode = 1'") & SQL_SYSVAR_UNTRACKED));
+	ck_assert_int_eq(untracked("SET @@session.sql_mode = @@sql_mode", n, 4), 0);
+	/* In a block or after another statement: each SET counts. */
+	ck_assert_int_eq(untracked("BEGIN NOT ATOMIC SET @@time_zone='+02:00'; END", n, 4), 1);
+	ck_assert_int_eq(untracked("SELECT 1; SET @@wait_timeout=5", n, 4), 1);
+	ck_assert_str_eq(n[0], "wait_timeout");
+	/* More names than room, or a name that cannot be written back as it is: -1. */
+	ck_assert_int_eq(untracked("SET @@a=1, @@b=2, @@c=3", n, 2), -1);
+	ck_assert_int_eq(untracked("SET @@$x=1", n, 4), -1);
+}
+END_TEST
+
 /* Regression (security review): the slow log printed statements with the secrets in their
  * string literals. */
 START_TEST(test_mask_literals)
@@ -158,6 +193,7 @@ static Suite *sqlscan_suite(void)
 	tcase_add_test(tc, test_words);
 	tcase_add_test(tc, test_mask_literals);
 	tcase_add_test(tc, test_several_statements);
+	tcase_add_test(tc, test_untracked_system_variables);
 	suite_add_tcase(s, tc);
 	return s;
 }

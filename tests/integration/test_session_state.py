@@ -1,0 +1,90 @@
+"""Session state through the pool, checked against a fresh direct session (issue 11).
+
+Regression (conformance run, item 1, "session state leaks to the next client"): after
+`SET @@SQL_MODE = ""` in one client, the next client on the same server connection saw an empty
+sql_mode. MariaDB's trackers report nothing for `SET @@name = ...` (no SESSION or LOCAL), so
+mypool never knew. Every way of setting a variable is tried here, with one server connection
+(pool_size = 1) so that the next client surely gets the connection the first one used:
+
+- the next client sees what a fresh direct session sees;
+- the first client, back on the connection after the other one, still sees what the same SET
+  gives in a direct session.
+"""
+
+import harness
+from test_transaction import q
+
+# (statement, variables it sets). Each runs after the client set time_zone, so that a DEFAULT
+# also has something to undo.
+FORMS = [
+    ("SET @@SQL_MODE = ''", ["sql_mode"]),
+    ("SET @@sql_mode := ''", ["sql_mode"]),
+    ("SET sql_mode = ''", ["sql_mode"]),
+    ("SET SESSION sql_mode = ''", ["sql_mode"]),
+    ("SET LOCAL sql_mode = ''", ["sql_mode"]),
+    ("SET @@session.SQL_MODE = ''", ["sql_mode"]),
+    ("SET @@LOCAL.sql_mode = ''", ["sql_mode"]),
+    ("SET @@sql_mode = 'ANSI'", ["sql_mode"]),
+    ("set Sql_Mode = 'TRADITIONAL'", ["sql_mode"]),
+    ("SET @@time_zone = DEFAULT", ["time_zone"]),
+    ("SET time_zone = DEFAULT", ["time_zone"]),
+    ("SET @@time_zone = '+03:00', @@wait_timeout = 77, div_precision_increment = 9",
+     ["time_zone", "wait_timeout", "div_precision_increment"]),
+    ("SET @@autocommit = 0", ["autocommit"]),
+    ("SET @@character_set_results = NULL", ["character_set_results"]),
+    ("SET character_set_results = NULL", ["character_set_results"]),
+    ("SET @@sql_mode = '', @@session.time_zone = '+04:00'", ["sql_mode", "time_zone"]),
+    ("SELECT 1; SET @@sql_mode = ''", ["sql_mode"]),
+    ("BEGIN NOT ATOMIC SET @@sql_mode = ''; SET @@max_sort_length = 1234; END",
+     ["sql_mode", "max_sort_length"]),
+]
+SETUP = "SET time_zone = '+01:00'"
+
+
+def values(conn, names):
+    return q(conn, "SELECT " + ", ".join("@@session." + n for n in names))[0]
+
+
+class SessionVariablesTest(harness.TestCase):
+    daemon_config = {"pool_mode": "transaction", "pool_size": 1}
+
+    def direct_after(self, sql, names):
+        """What a direct session sees after SETUP and sql."""
+        d = self.direct(client_flag=harness.pymysql.constants.CLIENT.MULTI_STATEMENTS)
+        q(d, SETUP)
+        q(d, sql)
+        got = values(d, names)
+        d.close()
+        return got
+
+    def test_every_form(self):
+        fresh = self.direct()
+        for sql, names in FORMS:
+            with self.subTest(sql=sql):
+                want_fresh = values(fresh, names)
+                want_own = self.direct_after(sql, names)
+                a = self.connect(autocommit=True, client_flag=harness.pymysql.constants.CLIENT.MULTI_STATEMENTS)
+                try:
+                    q(a, SETUP)
+                    q(a, sql)
+                    if "autocommit" in names:
+                        q(a, "COMMIT")  # nothing open; autocommit = 0 alone keeps nothing
+                    b = self.connect(autocommit=None)
+                    try:
+                        self.assertEqual(values(b, names), want_fresh, "the next client sees the first one's state")
+                        self.assertEqual(values(b, ["time_zone"]), values(fresh, ["time_zone"]))
+                    finally:
+                        b.close()
+                    self.assertEqual(values(a, names), want_own, "the client lost its own state")
+                finally:
+                    a.close()
+
+    def test_failed_set_changes_nothing(self):
+        a = self.connect(autocommit=True)
+        with self.assertRaises(harness.pymysql.MySQLError) as e:
+            q(a, "SET @@sql_mode = '', @@no_such_variable = 1")
+        self.assertServerError(e.exception, 1193)
+        self.assertEqual(q(a, "SHOW WARNINGS")[0][1], 1193, "the client's error is still there")
+        a.close()  # it holds the connection while its diagnostics may be asked for
+        b = self.connect(autocommit=True)
+        self.assertNotEqual(values(b, ["sql_mode"]), ("",))
