@@ -452,7 +452,8 @@ static int cmd_execute(struct session *s, struct pkt *p)
 	}
 	enum relay r = RELAY_DONE;
 	bool done = false;
-	struct relay_cols cols = { .last = stmt_cache_cols(&s->be->stmts, server_id) };
+	struct relay_cols cols = { .last = stmt_cache_cols(&s->be->stmts, server_id),
+				   .cursor = flags & CURSOR_TYPE_READ_ONLY };
 	buf_init(&cols.fresh, 0);
 	while (!done && r == RELAY_DONE)
 		r = relay_result(s, &done, &cols);

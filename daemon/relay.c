@@ -656,13 +656,17 @@ enum relay relay_result(struct session *s, bool *done, struct relay_cols *cols)
 	if (!(s->be->caps & CAP_DEPRECATE_EOF) && !eof_done) {
 		if (relay_be_packet_whole(s, &len) != 0)
 			return RELAY_BACKEND_GONE;
+		/* An execute that asked for a cursor and got one ends here: its rows come with
+		 * COM_STMT_FETCH. Only then: a stored program with a cursor open (text protocol
+		 * too) flags CURSOR_EXISTS on every result it sends while it runs, each followed
+		 * by its rows and by more results (MORE_RESULTS, measured on MariaDB 10.11). */
 		struct proto_eof eof;
-		bool cursor = proto_parse_eof(buf_head(&s->bin) + PROTO_HEADER_LEN, len, &eof) == 0 &&
-			      (eof.status & STATUS_CURSOR_EXISTS);
+		bool cursor = cols && cols->cursor &&
+			      proto_parse_eof(buf_head(&s->bin) + PROTO_HEADER_LEN, len, &eof) == 0 &&
+			      (eof.status & STATUS_CURSOR_EXISTS) && !(eof.status & STATUS_MORE_RESULTS);
 		eof_fix_status(s);
 		rr = relay_pass(s, len);
 		if (rr != RELAY_DONE || cursor) {
-			/* An execute that opened a cursor ends here: rows come with COM_STMT_FETCH. */
 			if (cursor)
 				s->status = eof.status;
 			return rr;

@@ -177,10 +177,12 @@ enum relay relay_column(struct session *s, uint32_t len, bool field_list, struct
 enum relay relay_rows(struct session *s, uint16_t *status, bool *done);
 /* The column definitions of a prepared statement's result (binary protocol): `last`, what the
  * server last sent for that server statement (NULL: none known), fills in those it skips
- * (MariaDB's metadata cache); the ones it sends now are collected in `fresh`. */
+ * (MariaDB's metadata cache); the ones it sends now are collected in `fresh`. `cursor`: the
+ * execute asked for a cursor, so its result may end after the column definitions. */
 struct relay_cols {
 	const struct buf *last;
 	struct buf fresh;
+	bool cursor;
 };
 enum relay relay_result(struct session *s, bool *done, struct relay_cols *cols);
 enum relay relay_field_list(struct session *s);

@@ -2,7 +2,7 @@
  *
  *   tx_binary SOCKET USER PASSWORD DB MODE
  *
- * MODE is one of: params, cursor, longdata, many, cursor_many. Every result goes to stdout as
+ * MODE is one of: params, cursor, longdata, many, cursor_many, sp_cursor. Every result goes to stdout as
  * one line ("R tag a|b|NULL" for a row, "OK tag affected=N insert_id=N" for a statement without
  * result set, "E tag ERRNO message" for an error, "END tag" after the last row), compared by the
  * test with the expected transcript. At "SYNC tag BACKEND" (BACKEND: @@pseudo_thread_id, the
@@ -542,6 +542,50 @@ static void mode_cursor_many(void)
 	mysql_stmt_close(st);
 }
 
+/* Stored programs with cursors of their own (issue 11, item 2): while such a cursor is open,
+ * every result the program sends is flagged CURSOR_EXISTS; each result set is printed. (Not
+ * with a cursor asked for: Connector/C itself loses its way there, on a direct connection.) */
+static void mode_sp_cursor(void)
+{
+	static const char *const sqls[] = {
+		"CALL tx_sp_cursor()",
+		"BEGIN NOT ATOMIC DECLARE v INT; DECLARE cur CURSOR FOR VALUES(7); OPEN cur; FETCH cur INTO v; "
+		"SELECT v; END",
+	};
+	for (int k = 0; k < 2; k++) {
+		char tag[16];
+		snprintf(tag, sizeof(tag), "s%d", k);
+		MYSQL_STMT *st = prepare(tag, sqls[k]);
+		if (!st)
+			continue;
+		if (mysql_stmt_execute(st) != 0) {
+			printf("E %s %u %s\n", tag, mysql_stmt_errno(st), mysql_stmt_error(st));
+			mysql_stmt_close(st);
+			continue;
+		}
+		int more;
+		do {
+			if (mysql_stmt_field_count(st) > 0) {
+				struct out o;
+				bind_out(st, &o);
+				if (mysql_stmt_store_result(st) != 0) {
+					printf("E %s %u %s\n", tag, mysql_stmt_errno(st), mysql_stmt_error(st));
+					break;
+				}
+				fetch_all(st, tag, &o);
+				mysql_stmt_free_result(st);
+			} else {
+				printf("OK %s\n", tag);
+			}
+			more = mysql_stmt_next_result(st);
+			if (more > 0)
+				printf("E %s %u %s\n", tag, mysql_stmt_errno(st), mysql_stmt_error(st));
+		} while (more == 0);
+		mysql_stmt_close(st);
+	}
+	text("after", "SELECT 'still here'");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 6) {
@@ -566,6 +610,8 @@ int main(int argc, char **argv)
 		mode_many();
 	else if (strcmp(mode, "cursor_many") == 0)
 		mode_cursor_many();
+	else if (strcmp(mode, "sp_cursor") == 0)
+		mode_sp_cursor();
 	else
 		fail("unknown mode %s", mode);
 	printf("DONE\n");
