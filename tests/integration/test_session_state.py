@@ -11,8 +11,10 @@ mypool never knew. Every way of setting a variable is tried here, with one serve
   gives in a direct session.
 """
 
+import subprocess
+
 import harness
-from test_transaction import q
+from test_transaction import build_helper, q
 
 # (statement, variables it sets). Each runs after the client set time_zone, so that a DEFAULT
 # also has something to undo.
@@ -88,3 +90,31 @@ class SessionVariablesTest(harness.TestCase):
         a.close()  # it holds the connection while its diagnostics may be asked for
         b = self.connect(autocommit=True)
         self.assertNotEqual(values(b, ["sql_mode"]), ("",))
+
+
+class CollationTest(harness.TestCase):
+    """Regression (conformance run, item 2b): after SET NAMES utf8mb4 COLLATE
+    utf8mb4_unicode_ci, prepared statements saw utf8mb4_general_ci through mypool, and a SET NAMES
+    run as a prepared statement did not follow the client at all (then `'a' COLLATE latin1_bin`
+    failed with 1253 ER_COLLATION_CHARSET_MISMATCH). tx_binary's `collation` scenario
+    (tx_binary.c) interleaves a second client, so every statement runs on a server connection
+    the other one used; its transcript must be the one a direct connection gives."""
+    daemon_config = {"pool_mode": "transaction", "pool_size": 1}
+
+    def transcript(self, target):
+        p = subprocess.run([build_helper(), target, harness.APP_USER, harness.APP_PASSWORD, "test", "collation"],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           universal_newlines=True, timeout=harness.scaled(60))
+        self.assertEqual(p.returncode, 0, p.stdout)
+        return p.stdout.splitlines()
+
+    def test_both_protocols(self):
+        want = self.transcript(self.sandbox.socket)
+        self.assertEqual(want[-1], "DONE")
+        self.assertIn("R c1 utf8mb4|utf8mb4|utf8mb4|utf8mb4_unicode_ci|utf8mb4_unicode_ci|1|1", want)
+        self.assertFalse([l for l in want if l.startswith("E ")], want)
+        got = self.transcript(self.target)
+        if got != want:
+            import difflib
+            self.fail("transcript differs:\n" + "\n".join(difflib.unified_diff(want, got, "direct", "mypool",
+                                                                             lineterm="", n=1)))

@@ -2,7 +2,7 @@
  *
  *   tx_binary SOCKET USER PASSWORD DB MODE
  *
- * MODE is one of: params, cursor, longdata, many, cursor_many, sp_cursor. Every result goes to stdout as
+ * MODE is one of: params, cursor, longdata, many, cursor_many, sp_cursor, collation. Every result goes to stdout as
  * one line ("R tag a|b|NULL" for a row, "OK tag affected=N insert_id=N" for a statement without
  * result set, "E tag ERRNO message" for an error, "END tag" after the last row), compared by the
  * test with the expected transcript. At "SYNC tag BACKEND" (BACKEND: @@pseudo_thread_id, the
@@ -586,6 +586,62 @@ static void mode_sp_cursor(void)
 	text("after", "SELECT 'still here'");
 }
 
+/* The connection's character set and collation in both protocols (issue 11, item 2b). A second
+ * client runs a statement between any two of this one's: with pool_size = 1 every statement of
+ * this client then lands on a server connection the other one used, in its default state. */
+static MYSQL *other;
+
+static void other_client(void)
+{
+	if (mysql_query(other, "SELECT 1") != 0)
+		fail("other client: %u %s", mysql_errno(other), mysql_error(other));
+	mysql_free_result(mysql_store_result(other));
+}
+
+static void ps(const char *tag, const char *sql)
+{
+	MYSQL_STMT *st = prepare(tag, sql);
+	if (st) {
+		exec(st, tag);
+		mysql_stmt_close(st);
+	}
+	other_client();
+}
+
+static void both(const char *tag, const char *sql)
+{
+	char t2[32];
+	ps(tag, sql);
+	snprintf(t2, sizeof(t2), "%s_text", tag);
+	text(t2, sql);
+	other_client();
+}
+
+static void mode_collation(const char *sock, const char *user, const char *pass, const char *db)
+{
+	other = mysql_init(NULL);
+	if (!other || !mysql_real_connect(other, NULL, user, pass, db, 0, sock, 0))
+		fail("connect other: %u %s", mysql_errno(other), mysql_error(other));
+	static const char show[] = "SELECT @@character_set_client, @@character_set_connection, "
+				   "@@character_set_results, @@collation_connection, COLLATION('a'), 'a' = 'A', "
+				   "'ß' = 'ss'";
+	text("n1", "SET NAMES utf8mb4 COLLATE utf8mb4_unicode_ci");
+	other_client();
+	both("c1", show);
+	ps("n2", "SET NAMES latin1 COLLATE latin1_german2_ci");
+	both("c2", show);
+	both("m2", "SELECT 'a' COLLATE latin1_bin, 'b' COLLATE latin1_swedish_ci");
+	ps("n3", "SET character_set_results = NULL");
+	both("c3", show);
+	ps("n4", "SET collation_connection = utf8mb4_bin");
+	both("c4", show);
+	both("m4", "SELECT 'a' COLLATE utf8mb4_unicode_ci");
+	text("n5", "SET NAMES utf8mb4");
+	other_client();
+	both("c5", show);
+	mysql_close(other);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 6) {
@@ -612,6 +668,8 @@ int main(int argc, char **argv)
 		mode_cursor_many();
 	else if (strcmp(mode, "sp_cursor") == 0)
 		mode_sp_cursor();
+	else if (strcmp(mode, "collation") == 0)
+		mode_collation(argv[1], argv[2], argv[3], argv[4]);
 	else
 		fail("unknown mode %s", mode);
 	printf("DONE\n");
