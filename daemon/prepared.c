@@ -314,9 +314,7 @@ static int cmd_prepare(struct session *s, struct pkt *p)
 	}
 	uint8_t *q = buf_head(&s->bin) + PROTO_HEADER_LEN;
 	if (len > 0 && q[0] == 0xff) {
-		s->resp_err = true;
-		s->warnings = 1;
-		r = relay_pass(s, len);
+		r = relay_err(s, len);
 		goto out;
 	}
 	if (len < 12 || q[0] != 0) {

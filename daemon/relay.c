@@ -267,6 +267,23 @@ static void eof_fix_status(struct session *s)
 		p[4] &= (uint8_t)~(STATUS_SESSION_STATE_CHANGED >> 8);
 }
 
+enum relay relay_err(struct session *s, uint32_t len)
+{
+	s->resp_err = true;
+	s->warnings = 1; /* the error is in the diagnostics area */
+	const uint8_t *p = buf_head(&s->bin) + PROTO_HEADER_LEN;
+	if (s->killed && len >= 3 && (p[1] | p[2] << 8) == ER_QUERY_INTERRUPTED) {
+		/* KILL CONNECTION interrupted the statement (kill.c) and the session ends after it:
+		 * its client hears what MariaDB tells the victim of a KILL. */
+		uint8_t seq = client_seq(s);
+		buf_consume(&s->bin, PROTO_HEADER_LEN + len);
+		relay_send_err(s, seq, ER_CONNECTION_KILLED, "70100", "Connection was killed");
+		s->be_sent = true;
+		return relay_maybe_flush(s) == 0 ? RELAY_DONE : RELAY_CLIENT_GONE;
+	}
+	return relay_pass(s, len);
+}
+
 enum relay relay_pass(struct session *s, uint32_t len)
 {
 	size_t left = PROTO_HEADER_LEN + (size_t)len;
@@ -452,11 +469,9 @@ enum relay relay_rows(struct session *s, uint16_t *status, bool *done)
 		if (!cont && len > 0 && p[0] == 0xff) {
 			s->err_ok = false;
 			*done = true;
-			s->resp_err = true;
-			s->warnings = 1; /* the error is in the diagnostics area */
 			if (relay_be_packet_whole(s, &len) != 0)
 				return RELAY_BACKEND_GONE;
-			return relay_pass(s, len);
+			return relay_err(s, len);
 		}
 		/* A row larger than what is buffered: stream it. */
 		cont = len == PROTO_MAX_PAYLOAD;
@@ -575,9 +590,7 @@ enum relay relay_result(struct session *s, bool *done, struct relay_cols *cols)
 		return r;
 	}
 	case 0xff:
-		s->resp_err = true;
-		s->warnings = 1; /* the error is in the diagnostics area */
-		return relay_pass(s, len);
+		return relay_err(s, len);
 	case 0xfb:
 		return relay_local_infile(s, len, done);
 	default:

@@ -170,6 +170,9 @@ int relay_be_write(struct session *s, const void *p, size_t n);
  * failed; the n bytes are read anyway), -2 (the client went away). */
 int relay_pipe_to_backend(struct session *s, size_t n);
 enum relay relay_pass(struct session *s, uint32_t len);
+/* An ERR packet of the server's (whole, at the head of s->bin) for the client: noted as the
+ * response's error, and said as MariaDB says it where mypool interrupted the statement. */
+enum relay relay_err(struct session *s, uint32_t len);
 int relay_be_packet(struct session *s, uint32_t *len, size_t need);
 int relay_be_packet_whole(struct session *s, uint32_t *len);
 enum relay relay_ok(struct session *s, uint32_t len, uint16_t *status);

@@ -73,6 +73,22 @@ class KillTest(unittest.TestCase):
         b.cursor().execute("SELECT 1")  # the killer is unaffected
         b.close()
 
+    def test_kill_connection_victim_hears_connection_killed(self):
+        """Regression (issue 11, item 4): the victim of KILL CONNECTION got the relayed 1317
+        "Query execution was interrupted" of the KILL QUERY mypool sends for it; MariaDB says
+        1927 "Connection was killed" (or only closes the connection) and the connection is gone."""
+        a, b = self.connect(), self.connect()
+        th, box = self.run_in_background(a, "SELECT SLEEP(10)")
+        b.cursor().execute("KILL CONNECTION %d" % self.session_id(a))
+        th.join(5)
+        self.assertLess(box["secs"], 5)
+        self.assertEqual(box["result"], 1927)
+        with self.assertRaises(pymysql.err.MySQLError) as cm:
+            a.cursor().execute("SELECT 1")
+        self.assertIn(cm.exception.args[0], (0, 2006, 2013), "the connection is closed")
+        b.cursor().execute("SELECT 1")
+        b.close()
+
     def test_kill_idle_session(self):
         a, b = self.connect(), self.connect()
         b.cursor().execute("KILL CONNECTION %d" % self.session_id(a))
