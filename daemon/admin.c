@@ -204,9 +204,9 @@ static void show_pools(struct session *s)
 		"backend", "account", "pool_mode", "pool_size", "server_total", "server_active", "server_idle",
 		"server_connecting", "clients", "clients_waiting", "max_wait_ms", "pinned_user_variable",
 		"pinned_temporary_table", "pinned_named_lock", "pinned_connection_id", "pinned_sql_prepare",
-		"pinned_table_lock", "pinned_untracked_state",
+		"pinned_table_lock", "pinned_untracked_state", "connection_id",
 	};
-	_Static_assert(sizeof(names) / sizeof(names[0]) == 11 + PIN_COUNT, "a column per pin reason");
+	_Static_assert(sizeof(names) / sizeof(names[0]) == 12 + PIN_COUNT, "a column per pin reason");
 	struct pool *pool = s->t->w->pool;
 	struct pools_rows r = { .st = { .each = pools_on_thread }, .cfg = worker_config(s->t->w) };
 	r.cap = pool_get_account_stats(pool, NULL, 0) + r.cfg->n_users + 1;
@@ -259,6 +259,8 @@ static void show_pools(struct session *s)
 		stats_cell(&tb, "%" PRIu64, a->max_wait_ms);
 		for (int p = 0; p < PIN_COUNT; p++)
 			stats_cell(&tb, "%u", r.per[i].pinned[p]);
+		static const char *const ids[] = { "unknown", "session", "pins" };
+		stats_cell(&tb, "%s", ids[a->ids]);
 	}
 	send_table(s, names, &tb);
 	stats_table_free(&tb);

@@ -479,6 +479,7 @@ static int after_reset(struct backend *b)
 	b->names[0] = 0;
 	b->dirty = false;
 	b->lid_owner = 0;
+	b->client_id = 0; /* pseudo_thread_id is the server's own again */
 	b->diag_pending = false;
 	varset_clear(&b->vars);
 	stmt_cache_clear(&b->stmts); /* a reset deallocates them on the server */

@@ -45,6 +45,7 @@ struct backend {
 	struct varset vars;    /* system variables changed since connect/reset (not charsets) */
 	struct stmt_cache stmts; /* statements prepared on this connection */
 	unsigned gen;          /* pool generation it was made in */
+	uint32_t client_id;    /* the session id CONNECTION_ID() returns here; 0 = the server's own */
 	uint32_t lid_owner;    /* session whose LAST_INSERT_ID() is in effect; 0 = none (value 0) */
 	uint32_t lid_version;  /* ... and which of its values (session's lid_version) */
 	bool diag_pending;     /* the last statement left warnings or an error */

@@ -1,12 +1,13 @@
 /* kill: KILL [CONNECTION|QUERY] and COM_PROCESS_KILL with the ids clients see.
  *
- * A client knows two kinds of ids: its session id (the handshake's connection id) and, while
- * it is pinned, its backend's server id (CONNECTION_ID(), SHOW PROCESSLIST). Relayed as they
- * are, a KILL would hit whatever client uses that server connection now, and the backends
- * of many users run as one account. So mypool finds the session itself: by session id or by
- * the server id of the backend it holds, among the sessions of the same user only (another
- * user's id is "unknown", as on the server). Both kinds of ids count from 1; where one number
- * is both, the session id wins. KILL QUERY interrupts the statement that session
+ * A client knows its session id (the handshake's connection id, CONNECTION_ID()) and may see
+ * server ids (SHOW PROCESSLIST, or CONNECTION_ID() where the account may not set
+ * pseudo_thread_id). Relayed as they are, a KILL would hit whatever client uses that server
+ * connection now, and the backends of many users run as one account. So mypool finds the
+ * session itself: by session id or by the server id of the backend it holds, among the
+ * sessions of the same user only (another user's id is "unknown", as on the server). Session
+ * ids count from 2^31 (session.h), far above a server's ids; where one number is both, the
+ * session id wins. KILL QUERY interrupts the statement that session
  * runs (KILL QUERY of its backend's server id, sent over the caller's own backend); KILL
  * CONNECTION does that and closes the session. KILL USER and KILL QUERY ID are refused. */
 #include "autoconfig.h"

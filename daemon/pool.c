@@ -36,6 +36,7 @@ struct pool_account {
 	char down_reason[256];
 	unsigned n_total, n_connecting; /* its share of the pool's */
 	unsigned max;            /* its cap (max_server_connections); 0 = pool_size only */
+	enum pool_ids ids;       /* what its connections do for CONNECTION_ID() */
 };
 
 /* Locked: may account a open one more backend? */
@@ -650,6 +651,20 @@ void pool_foreach_idle(struct pool *p, void (*fn)(const struct backend *b, void 
 	pthread_mutex_unlock(&p->lock);
 }
 
+enum pool_ids pool_account_ids(const struct pool_account *a)
+{
+	return __atomic_load_n(&a->ids, __ATOMIC_RELAXED);
+}
+
+void pool_account_learn_ids(struct pool_account *a, bool settable)
+{
+	enum pool_ids now = settable ? POOL_IDS_RESTORED : POOL_IDS_PINNED;
+	if (__atomic_exchange_n(&a->ids, now, __ATOMIC_RELAXED) != now && !settable)
+		log_warn("account '%s' may not set pseudo_thread_id (it needs BINLOG REPLAY or SUPER): a client "
+			 "that reads CONNECTION_ID() keeps its server connection, and gets the server's id",
+			 a->name);
+}
+
 size_t pool_get_account_stats(struct pool *p, struct pool_account_stats *out, size_t n)
 {
 	size_t count = 0;
@@ -663,6 +678,7 @@ size_t pool_get_account_stats(struct pool *p, struct pool_account_stats *out, si
 		snprintf(st->name, sizeof(st->name), "%s", a->name);
 		st->total = a->n_total;
 		st->connecting = a->n_connecting;
+		st->ids = __atomic_load_n(&a->ids, __ATOMIC_RELAXED);
 		for (const struct backend *b = p->idle; b; b = b->next)
 			st->idle += b->acct == a;
 		for (const struct pool_waiter *w = p->wait_head; w; w = w->next) {

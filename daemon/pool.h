@@ -81,12 +81,22 @@ void pool_get_stats(struct pool *p, struct pool_stats *st);
 /* The same per server account (the pool has a share of its backends for each account it was
  * asked for). Fills up to n entries, the most recently added account first; returns how many
  * accounts there are. */
+enum pool_ids {
+	POOL_IDS_UNKNOWN,  /* no connection made yet */
+	POOL_IDS_RESTORED, /* CONNECTION_ID() gives each client its session id */
+	POOL_IDS_PINNED,   /* the account may not set pseudo_thread_id: CONNECTION_ID() pins */
+};
 struct pool_account_stats {
 	char name[81];
 	unsigned total, idle, connecting, waiting;
 	uint64_t max_wait_ms;
+	enum pool_ids ids;
 };
 size_t pool_get_account_stats(struct pool *p, struct pool_account_stats *out, size_t n);
+/* What CONNECTION_ID() does on an account's connections; learnt from the first client that
+ * reads it (setting pseudo_thread_id succeeded, or failed with 1227: logged once). */
+enum pool_ids pool_account_ids(const struct pool_account *a);
+void pool_account_learn_ids(struct pool_account *a, bool settable);
 /* Databases recently seen to exist for the account of `user`, so a login naming one need not
  * wait for a backend to check it (a database dropped meanwhile fails at the first statement
  * instead). */

@@ -258,6 +258,31 @@ static int sync_multi_statements(struct session *s, uint8_t seq)
 	return -1;
 }
 
+/* CONNECTION_ID() is the session's pseudo_thread_id, which only an account with BINLOG REPLAY
+ * or SUPER may set: the client's session id when its statement reads it, where the account may
+ * (sync_backend folds that into its SET once it is known), else the server's own id, and the
+ * client is pinned (session_apply_scan). The first client that asks finds out, here. */
+static int sync_connection_id(struct session *s, uint8_t seq)
+{
+	struct backend *b = s->be;
+	if (!(s->scan & SQL_CONNECTION_ID) || b->client_id == s->id || pool_account_ids(b->acct) == POOL_IDS_PINNED)
+		return 0;
+	char sql[64];
+	int n = snprintf(sql, sizeof(sql), "SET @@session.pseudo_thread_id=%u", s->id);
+	if (backend_query(b, sql, (size_t)n) == 0) {
+		pool_account_learn_ids(b->acct, true);
+		b->client_id = s->id;
+		return 0;
+	}
+	if (!b->broken && backend_errno(b) == ER_SPECIFIC_ACCESS_DENIED) {
+		pool_account_learn_ids(b->acct, false);
+		if (backend_clear_diagnostics(b) == 0) /* the 1227 is not the client's */
+			return 0;
+	}
+	sync_failed(s, seq);
+	return -1;
+}
+
 /* Bring the backend to the client's session state in at most one statement (plus
  * COM_INIT_DB and COM_SET_OPTION when those differ). On a server error the client gets it
  * and -1 is returned. */
@@ -280,6 +305,8 @@ static int sync_backend(struct session *s, uint8_t seq)
 		int len = snprintf(with, sizeof(with), "%s%sIGNORE_SPACE", mode, mode[0] ? "," : "");
 		varset_set(&s->vars, "sql_mode", 8, with, (size_t)len);
 	}
+	bool ids = pool_account_ids(b->acct) == POOL_IDS_RESTORED;
+	uint32_t want_id = (s->scan & SQL_CONNECTION_ID) && ids ? s->id : 0;
 	struct buf sql;
 	buf_init(&sql, 0);
 	buf_put(&sql, "SET ", 4);
@@ -332,6 +359,15 @@ static int sync_backend(struct session *s, uint8_t seq)
 			buf_put(&sql, lid, (size_t)len);
 			n++;
 		}
+		/* CONNECTION_ID() is pseudo_thread_id: the client's session id when it reads it,
+		 * else the server's own again (never the id of the client before). */
+		if (ids && b->client_id != want_id) {
+			char id[64];
+			int len = snprintf(id, sizeof(id), "%s@@session.pseudo_thread_id=%u", n ? ", " : "",
+					   want_id ? want_id : b->server_id);
+			buf_put(&sql, id, (size_t)len);
+			n++;
+		}
 	}
 	varset_free(&rest);
 	if (n) {
@@ -358,8 +394,12 @@ static int sync_backend(struct session *s, uint8_t seq)
 			b->lid_owner = s->id;
 			b->lid_version = s->lid_version;
 		}
+		if (ids)
+			b->client_id = want_id;
 	}
 	buf_free(&sql);
+	if (sync_connection_id(s, seq) != 0)
+		return -1;
 	return sync_multi_statements(s, seq);
 fail:
 	sync_failed(s, seq);
@@ -418,7 +458,7 @@ int session_acquire(struct session *s, uint8_t seq)
 	/* A backend the client holds has its state already: what the client changed, it changed
 	 * there. Only one taken from the pool is brought to the client's state. */
 	if (s->be)
-		return sync_multi_statements(s, seq);
+		return sync_connection_id(s, seq) == 0 ? sync_multi_statements(s, seq) : -1;
 	while (__atomic_load_n(&s->t->w->paused, __ATOMIC_RELAXED) && !s->drain && !s->killed && !s->kill_query) {
 		/* Admin PAUSE: running transactions finish, new ones wait for RESUME. */
 		s->paused = true;
@@ -469,9 +509,6 @@ int session_acquire(struct session *s, uint8_t seq)
 
 /* ---- commands ---- */
 
-
-/* Relay one command to the backend and its response to the client. Returns 0, or -1 if the
- * session must end (the client went away or the stream cannot be repaired). */
 /* `SET @@name = ...` (no SESSION or LOCAL): the trackers say nothing (sqlscan.h), so those
  * variables are read back after the command. The SELECT that does it, or NULL if the names
  * cannot be listed (then the client is pinned). */
@@ -512,8 +549,8 @@ void session_apply_scan(struct session *s)
 		pin(s, PIN_TEMP_TABLE);
 	if (s->scan & SQL_GET_LOCK)
 		pin(s, PIN_LOCK);
-	if (s->scan & SQL_CONNECTION_ID)
-		pin(s, PIN_CONNECTION_ID);
+	if ((s->scan & SQL_CONNECTION_ID) && pool_account_ids(s->be->acct) == POOL_IDS_PINNED)
+		pin(s, PIN_CONNECTION_ID); /* the server's id: it must stay the client's */
 	if (s->scan & SQL_PREPARE)
 		pin(s, PIN_PREPARE);
 	if (s->scan & SQL_LOCKING)
@@ -1326,6 +1363,13 @@ static void session_main(void *arg)
 	if (st == END_QUIT)
 		st = command_loop(s);
 	session_close(s, st);
+}
+
+uint32_t session_next_id(struct worker *w)
+{
+	uint32_t *n = w->session_ids ? w->session_ids : &w->own_ids;
+	/* 2^31 sessions, then the count starts again (a server's thread ids never get there). */
+	return SESSION_ID_BASE | (__atomic_add_fetch(n, 1, __ATOMIC_RELAXED) & ~SESSION_ID_BASE);
 }
 
 static void session_free(void *arg)

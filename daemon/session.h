@@ -11,7 +11,14 @@
 
 #include <stdint.h>
 
+struct worker;
 struct worker_thread;
+
+/* Session ids: the handshake's connection id, CONNECTION_ID() (the server connection's
+ * pseudo_thread_id is set to it) and the id KILL takes. They count up from SESSION_ID_BASE and
+ * are never reused while the supervisor runs; a server's own thread ids stay far below. */
+#define SESSION_ID_BASE 0x80000000u
+uint32_t session_next_id(struct worker *w);
 
 /* Why a client keeps its backend in transaction pooling until COM_RESET_CONNECTION,
  * COM_CHANGE_USER or disconnect: session state that cannot be moved to another connection. */
@@ -19,7 +26,7 @@ enum pin_reason {
 	PIN_USER_VAR,      /* user variables */
 	PIN_TEMP_TABLE,    /* temporary tables */
 	PIN_LOCK,          /* GET_LOCK() named locks */
-	PIN_CONNECTION_ID, /* CONNECTION_ID() was read: the id must stay the client's */
+	PIN_CONNECTION_ID, /* CONNECTION_ID() was read where the account may not set it */
 	PIN_PREPARE,       /* SQL PREPARE */
 	PIN_TABLE_LOCK,    /* LOCK TABLES, FLUSH TABLES WITH READ LOCK, HANDLER, BACKUP LOCK */
 	PIN_STATE,         /* a state change the trackers report but cannot describe */

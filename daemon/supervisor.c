@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -275,6 +276,7 @@ struct supervisor {
 	int exit_status;
 	struct event *respawn_timer;
 	struct event *sigev[5];
+	uint32_t *session_ids; /* shared with the workers (session_next_id): NULL if no memory */
 };
 
 static const int handled_signals[5] = { SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP };
@@ -300,6 +302,14 @@ static void on_respawn(evutil_socket_t fd, short what, void *arg)
 
 static void spawn_worker(struct supervisor *sv)
 {
+	if (!sv->session_ids) {
+		/* Session ids count on across workers: one counter in memory the workers share. */
+		void *m = mmap(NULL, sizeof(uint32_t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED)
+			log_warn("mmap: %s: session ids start again with each worker", strerror(errno));
+		else
+			sv->session_ids = m;
+	}
 	pid_t pid = fork();
 	if (pid < 0) {
 		log_error("fork: %s", strerror(errno));
@@ -323,7 +333,7 @@ static void spawn_worker(struct supervisor *sv)
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		exit(worker_main(sv->cfg, sv->fds, sv->n_fds));
+		exit(worker_main(sv->cfg, sv->fds, sv->n_fds, sv->session_ids));
 	}
 	sv->worker = pid;
 	sv->worker_started_ms = mono_ms();

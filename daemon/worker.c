@@ -121,7 +121,7 @@ static void on_mailbox(evutil_socket_t fd, short what, void *arg)
 			}
 			t->n_sessions++;
 			t->stats.clients_accepted++;
-			session_start(t, m->fd, __atomic_add_fetch(&t->w->next_session_id, 1, __ATOMIC_RELAXED),
+			session_start(t, m->fd, session_next_id(t->w),
 				      m->type == MSG_CLIENT_TCP);
 			break;
 		case MSG_WAKE:
@@ -366,7 +366,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		reload(w);
 }
 
-int worker_main(const struct config *cfg, const int *listen_fds, unsigned n_listen)
+int worker_main(const struct config *cfg, const int *listen_fds, unsigned n_listen, uint32_t *session_ids)
 {
 	pid_t parent = getppid();
 	/* Die with the supervisor: a fast shutdown (no orphans). */
@@ -377,7 +377,7 @@ int worker_main(const struct config *cfg, const int *listen_fds, unsigned n_list
 	signal(SIGPIPE, SIG_IGN);
 	evthread_use_pthreads();
 
-	struct worker w = { .cfg = cfg };
+	struct worker w = { .cfg = cfg, .session_ids = session_ids };
 	w.n_threads = cfg->threads ? cfg->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
 	if (w.n_threads < 1)
 		w.n_threads = 1;

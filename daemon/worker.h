@@ -57,7 +57,9 @@ struct worker {
 	unsigned n_threads;
 	unsigned next_thread;
 	unsigned n_clients;       /* atomic */
-	uint32_t next_session_id; /* atomic */
+	uint32_t *session_ids;    /* atomic: the sessions counted so far, in memory shared with the
+	                             supervisor so that a new worker never reuses an id */
+	uint32_t own_ids;         /* the count when there is no shared memory */
 	bool draining;
 	bool paused;              /* admin PAUSE: no new backend checkouts (atomic) */
 };
@@ -68,8 +70,9 @@ static inline const struct config *worker_config(struct worker *w)
 }
 
 /* Run the worker process until shutdown; returns the process exit status. The listening fds
- * belong to the supervisor and are inherited. */
-int worker_main(const struct config *cfg, const int *listen_fds, unsigned n_listen);
+ * belong to the supervisor and are inherited; session_ids (NULL: none) counts the sessions of
+ * every worker the supervisor started. */
+int worker_main(const struct config *cfg, const int *listen_fds, unsigned n_listen, uint32_t *session_ids);
 
 /* Set up thread t of w (index idx, not started): its event loop and its mailbox. 0, or -1
  * with errno set. worker_main does it for each thread; tests drive one loop themselves. */

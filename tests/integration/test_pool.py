@@ -318,7 +318,8 @@ class PoolTest(harness.TestCase):
         target = self.target_for(pool_size=1, pool_wait_timeout="5s")
         a = self.connect(target=target, autocommit=True)
         with a.cursor() as cur:
-            cur.execute("SELECT CONNECTION_ID()")
+            cur.execute("BEGIN")  # keeps the server connection
+            cur.execute("SELECT @@pseudo_thread_id")  # the server's own id (CONNECTION_ID() is a's)
             backend_id = cur.fetchall()[0][0]
         self.sandbox.query("KILL CONNECTION %d" % backend_id)
         with self.assertRaises(pymysql.MySQLError):
@@ -327,14 +328,14 @@ class PoolTest(harness.TestCase):
         a.close()
         b = self.connect(target=target)  # the broken backend was closed, not reused
         with b.cursor() as cur:
-            cur.execute("SELECT 'fresh', CONNECTION_ID() <> %s", (backend_id,))
+            cur.execute("SELECT 'fresh', @@pseudo_thread_id <> %s", (backend_id,))
             self.assertEqual(cur.fetchall(), (("fresh", 1),))
         b.close()
         # An idle pooled backend killed behind mypool's back: at most one client may see an
         # error, then service continues.
         c = self.connect(target=target)
         with c.cursor() as cur:
-            cur.execute("SELECT CONNECTION_ID()")
+            cur.execute("SELECT @@pseudo_thread_id")
             backend_id = cur.fetchall()[0][0]
         c.close()
         self.sandbox.query("KILL CONNECTION %d" % backend_id)

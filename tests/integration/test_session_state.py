@@ -11,10 +11,12 @@ mypool never knew. Every way of setting a variable is tried here, with one serve
   gives in a direct session.
 """
 
+import os
+import signal
 import subprocess
 
 import harness
-from test_transaction import build_helper, q
+from test_transaction import backend_of, build_helper, q
 
 # (statement, variables it sets). Each runs after the client set time_zone, so that a DEFAULT
 # also has something to undo.
@@ -118,3 +120,101 @@ class CollationTest(harness.TestCase):
             import difflib
             self.fail("transcript differs:\n" + "\n".join(difflib.unified_diff(want, got, "direct", "mypool",
                                                                              lineterm="", n=1)))
+
+
+@harness.mypool_only("mypool's session ids")
+class ConnectionIdTest(harness.TestCase):
+    """Regression (conformance run, item 3, "a client's connection id is not one id"): the
+    handshake's id, CONNECTION_ID() and the id KILL takes differed, CONNECTION_ID() pinned the
+    client, and could come back unchanged after a reconnect. Now one id per client session, in
+    both pool modes, from 2^31 up (a server's own thread ids stay below), never reused while
+    the supervisor runs, and CONNECTION_ID() pins only for an account that may not set
+    pseudo_thread_id."""
+    shared_daemon = False
+    NOPRIV, NOPRIV_PW = "ids_nopriv", "idspw"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.sandbox.query("CREATE USER IF NOT EXISTS '%s'@'localhost' IDENTIFIED BY '%s'" % (cls.NOPRIV, cls.NOPRIV_PW))
+        cls.sandbox.query("GRANT SELECT ON test.* TO '%s'@'localhost'" % cls.NOPRIV)
+
+    def start(self, mode, **cfg):
+        users = {harness.APP_USER: harness.APP_PASSWORD, "np": "nppw", "admin": "adminpw"}
+        extra = "[user.np]\nbackend_user = %s\nbackend_password = %s\n" % (self.NOPRIV, self.NOPRIV_PW)
+        d = harness.Mypoold(users=users, extra=extra, admin_users="admin", pool_mode=mode, **cfg).start()
+        self.addCleanup(d.stop)
+        return d
+
+    def pools(self, d):
+        from test_admin import admin_cli, as_dicts
+        rc, lines, err = admin_cli(d, "SHOW POOLS", user="admin", password="adminpw")
+        self.assertEqual(rc, 0, err)
+        return {p["account"]: p for p in as_dicts(lines)}
+
+    def test_one_id(self):
+        for mode in ("session", "transaction"):
+            with self.subTest(mode=mode):
+                d = self.start(mode, pool_size=2)
+                a = self.connect(target=d.socket, autocommit=True)
+                me = a.thread_id()
+                self.assertGreaterEqual(me, 2 ** 31)
+                for _ in range(3):
+                    self.assertEqual(q(a, "SELECT CONNECTION_ID()"), ((me,),))
+                    self.assertEqual(q(a, "SELECT 1"), ((1,),))
+                # A server connection runs with the server's own id for everyone else.
+                b = self.connect(target=d.socket, autocommit=True)
+                self.assertLess(backend_of(b), 2 ** 31)
+                self.assertEqual(q(b, "SELECT CONNECTION_ID()"), ((b.thread_id(),),))
+                p = self.pools(d)[harness.POOL_USER]
+                self.assertEqual(p["connection_id"], "session")
+                self.assertEqual(p["pinned_connection_id"], "0")
+                # KILL takes the id.
+                b.cursor().execute("KILL CONNECTION %d" % me)
+                with self.assertRaises(harness.pymysql.MySQLError):
+                    q(a, "SELECT 1")
+                # Never the same id again, also from a new worker process.
+                ids = {me, b.thread_id()}
+                b.close()
+                for _ in range(3):
+                    c = self.connect(target=d.socket)
+                    self.assertNotIn(c.thread_id(), ids)
+                    ids.add(c.thread_id())
+                    c.close()
+                old = d.worker_pid()
+                os.kill(old, signal.SIGKILL)
+                self.assertTrue(harness.wait_until(lambda: d.worker_pid(must=False) not in (None, old),
+                                                   harness.scaled(10)))
+                d.first_worker = d.worker_pid()  # respawned on purpose
+                c = harness.connect(d.socket, connect_timeout=5)
+                self.track(c)
+                self.assertGreater(c.thread_id(), max(ids))
+                self.assertEqual(q(c, "SELECT CONNECTION_ID()"), ((c.thread_id(),),))
+                c.close()
+
+    def test_moves_without_pinning(self):
+        from test_transaction import Mover
+        d = self.start("transaction", pool_size=2)
+        mover = Mover(d.socket)
+        self.addCleanup(mover.release)
+        a = self.connect(target=d.socket, autocommit=True)
+        self.assertEqual(q(a, "SELECT CONNECTION_ID()"), ((a.thread_id(),),))
+        last = backend_of(a)
+        mover.move_from(last)
+        self.assertEqual(q(a, "SELECT CONNECTION_ID()"), ((a.thread_id(),),))
+        self.assertNotEqual(backend_of(a), last, "CONNECTION_ID() pinned the client")
+
+    def test_account_without_the_privilege_pins(self):
+        d = self.start("transaction", pool_size=2)
+        n = self.connect(target=d.socket, user="np", password="nppw", autocommit=True)
+        server_id = q(n, "SELECT CONNECTION_ID()")[0][0]
+        self.assertLess(server_id, 2 ** 31)  # the server's own: it cannot be set
+        self.assertEqual(q(n, "SELECT CONNECTION_ID()"), ((server_id,),), "pinned: the same id")
+        p = self.pools(d)[self.NOPRIV]
+        self.assertEqual(p["connection_id"], "pins")
+        self.assertEqual(p["pinned_connection_id"], "1")
+        log = d.log_text()
+        self.assertEqual(log.count("may not set pseudo_thread_id"), 1, log)
+        n2 = self.connect(target=d.socket, user="np", password="nppw", autocommit=True)
+        q(n2, "SELECT CONNECTION_ID()")
+        self.assertEqual(d.log_text().count("may not set pseudo_thread_id"), 1, "said once")
