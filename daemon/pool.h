@@ -82,7 +82,7 @@ void pool_get_stats(struct pool *p, struct pool_stats *st);
  * asked for). Fills up to n entries, the most recently added account first; returns how many
  * accounts there are. */
 enum pool_ids {
-	POOL_IDS_UNKNOWN,  /* no connection made yet */
+	POOL_IDS_UNKNOWN,  /* no client read CONNECTION_ID() yet */
 	POOL_IDS_RESTORED, /* CONNECTION_ID() gives each client its session id */
 	POOL_IDS_PINNED,   /* the account may not set pseudo_thread_id: CONNECTION_ID() pins */
 };
