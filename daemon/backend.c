@@ -223,6 +223,7 @@ struct backend *backend_connect(const struct config *cfg, const char *user, cons
 	b->multi_stmt = false;
 	b->created_ms = b->idle_since_ms = mono_ms();
 	varset_init(&b->vars);
+	varset_init(&b->uvars);
 	stmt_cache_init(&b->stmts, BACKEND_STMT_CACHE, cfg->statement_cache_bytes);
 	b->track = cfg->pool_mode == POOL_TRANSACTION;
 	if (b->track && enable_trackers(b) != 0) {
@@ -253,6 +254,7 @@ void backend_close(struct backend *b)
 	}
 	free(b->schema);
 	varset_free(&b->vars);
+	varset_free(&b->uvars);
 	stmt_cache_free(&b->stmts);
 	free(b);
 }
@@ -403,9 +405,31 @@ static int query_row(struct backend *b, const char *sql, char *c1, size_t n1, ch
 	return found ? 0 : 1;
 }
 
-int backend_session_vars(struct backend *b, const char *sql,
-			 void (*fn)(void *arg, const char *name, size_t name_len, const char *value, size_t len),
-			 void *arg)
+static enum backend_value kind_of(const MYSQL_FIELD *f, const char *value)
+{
+	if (!value)
+		return BV_NULL;
+	switch (f->type) {
+	case MYSQL_TYPE_TINY:
+	case MYSQL_TYPE_SHORT:
+	case MYSQL_TYPE_INT24:
+	case MYSQL_TYPE_LONG:
+	case MYSQL_TYPE_LONGLONG:
+		return (f->flags & UNSIGNED_FLAG) ? BV_UINT : BV_INT;
+	case MYSQL_TYPE_DECIMAL:
+	case MYSQL_TYPE_NEWDECIMAL:
+		return BV_DECIMAL;
+	case MYSQL_TYPE_FLOAT:
+	case MYSQL_TYPE_DOUBLE:
+		return BV_DOUBLE;
+	default:
+		return BV_STRING;
+	}
+}
+
+int backend_select_row(struct backend *b, const char *sql,
+		       void (*fn)(void *arg, const char *name, enum backend_value kind, const char *value, size_t len),
+		       void *arg)
 {
 	MYSQL_RES *res = own_select(b, sql);
 	if (!res)
@@ -415,9 +439,7 @@ int backend_session_vars(struct backend *b, const char *sql,
 		unsigned long *lens = mysql_fetch_lengths(res);
 		MYSQL_FIELD *f = mysql_fetch_fields(res);
 		for (unsigned i = 0; i < mysql_num_fields(res); i++) {
-			const char *name = f[i].name, *dot = strrchr(name, '.');
-			name = dot ? dot + 1 : name; /* "@@session.x" */
-			fn(arg, name, strlen(name), row[i], row[i] ? lens[i] : 0);
+			fn(arg, f[i].name, kind_of(&f[i], row[i]), row[i], row[i] ? lens[i] : 0);
 		}
 	}
 	int rc = end_select(b, res);
@@ -482,6 +504,7 @@ static int after_reset(struct backend *b)
 	b->client_id = 0; /* pseudo_thread_id is the server's own again */
 	b->diag_pending = false;
 	varset_clear(&b->vars);
+	varset_clear(&b->uvars);
 	stmt_cache_clear(&b->stmts); /* a reset deallocates them on the server */
 	if (b->track && enable_trackers(b) != 0) {
 		b->broken = true;

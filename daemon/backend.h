@@ -43,6 +43,7 @@ struct backend {
 	char *schema;          /* current default database, NULL = none */
 	bool track;            /* session trackers are on (transaction pooling) */
 	struct varset vars;    /* system variables changed since connect/reset (not charsets) */
+	struct varset uvars;   /* user variables set by mypool or a client, as SQL literals */
 	struct stmt_cache stmts; /* statements prepared on this connection */
 	unsigned gen;          /* pool generation it was made in */
 	uint32_t client_id;    /* the session id CONNECTION_ID() returns here; 0 = the server's own */
@@ -83,11 +84,12 @@ int backend_ping(struct backend *b);
  * character_set_* only, never the collation a COLLATE clause chose). 0, or -1. */
 int backend_collation(struct backend *b, char *out, size_t outlen);
 
-/* Run sql, a SELECT of @@session.name columns, and give each name and value (NULL for SQL
- * NULL) to fn. 0, or -1 (the statement failed or returned no row). */
-int backend_session_vars(struct backend *b, const char *sql,
-			 void (*fn)(void *arg, const char *name, size_t name_len, const char *value, size_t len),
-			 void *arg);
+/* Run sql, a SELECT of one row, and give each column's name, kind and value (NULL for SQL NULL)
+ * to fn. 0, or -1 (the statement failed or returned no row). */
+enum backend_value { BV_NULL, BV_INT, BV_UINT, BV_DECIMAL, BV_DOUBLE, BV_STRING };
+int backend_select_row(struct backend *b, const char *sql,
+		       void (*fn)(void *arg, const char *name, enum backend_value kind, const char *value, size_t len),
+		       void *arg);
 
 /* @@global.sql_mode, for what a new session starts with. 0, or -1. */
 int backend_global_sql_mode(struct backend *b, char *out, size_t outlen);

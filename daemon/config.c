@@ -209,6 +209,10 @@ static const struct key_def keys[] = {
 	  .min = 64 * KIB, .max = GIB, .reloadable = true,
 	  .doc = "Most memory the prepared statements of one client session may keep in mypool (their SQL "
 		 "text and column definitions; error 1461 past it)." },
+	{ "mypoold", "max_user_variable_bytes", KT_SIZE, FIELD(max_user_variable_bytes), "16K",
+	  .min = 0, .max = 16 * MIB, .reloadable = true,
+	  .doc = "Most memory the user variables of one client session may take in mypool for "
+		 "transaction pooling to carry them (past it, they pin the client). 0: they always pin." },
 	{ "mypoold", "metrics_socket_mode", KT_OCTAL, FIELD(metrics_socket_mode), "0660",
 	  .min = 0, .max = 0777, .reloadable = false,
 	  .doc = "Permission bits of metrics_listen when it is a Unix socket path." },

@@ -76,6 +76,7 @@ struct config {
 	unsigned log_slow_ms;        /* log statements slower than this; 0 = off */
 	unsigned max_prepared_statements;      /* per client session */
 	unsigned max_prepared_statement_bytes; /* per client session: SQL text, types, columns */
+	unsigned max_user_variable_bytes;      /* per client session, carried by transaction pooling */
 	unsigned metrics_socket_mode;          /* octal, for a metrics_listen socket path */
 
 	/* [backend] */

@@ -169,7 +169,7 @@ void session_track_state(struct session *s, const struct proto_ok *ok)
 	}
 	/* A change with no item that says what it was: user variables, temporary tables,
 	 * prepared statements... none of which can be moved to another connection. */
-	if (state_change && !explained)
+	if (state_change && !explained && !s->read_users)
 		pin(s, PIN_STATE);
 }
 
@@ -289,6 +289,16 @@ static int sync_connection_id(struct session *s, uint8_t seq)
 static int sync_backend(struct session *s, uint8_t seq)
 {
 	struct backend *b = s->be;
+	/* User variables another client left here: only a reset makes them as if never set
+	 * (MariaDB keeps a variable's type when it is set to NULL). The same client, or one
+	 * using the same names, needs none. */
+	for (size_t i = 0; i < b->uvars.n; i++) {
+		if (!varset_get(&s->uvars, b->uvars.v[i].name)) {
+			if (backend_reset(b) != 0)
+				goto fail;
+			break;
+		}
+	}
 	if (s->schema && (!b->schema || strcmp(b->schema, s->schema) != 0)) {
 		if (backend_select_db(b, s->schema) != 0)
 			goto fail;
@@ -359,6 +369,15 @@ static int sync_backend(struct session *s, uint8_t seq)
 			buf_put(&sql, lid, (size_t)len);
 			n++;
 		}
+		/* The client's user variables (the backend has no others: see above). */
+		if (s->uvars.n) {
+			if (n)
+				buf_put(&sql, ", ", 2);
+			size_t u = varset_diff_user_sql(&b->uvars, &s->uvars, &sql);
+			if (u == 0 && n)
+				sql.len -= 2;
+			n += u;
+		}
 		/* CONNECTION_ID() is pseudo_thread_id: the client's session id when it reads it,
 		 * else the server's own again (never the id of the client before). */
 		if (ids && b->client_id != want_id) {
@@ -396,6 +415,7 @@ static int sync_backend(struct session *s, uint8_t seq)
 		}
 		if (ids)
 			b->client_id = want_id;
+		varset_copy(&b->uvars, &s->uvars);
 	}
 	buf_free(&sql);
 	if (sync_connection_id(s, seq) != 0)
@@ -526,11 +546,29 @@ static char *read_back_select(const uint8_t *sql, size_t len)
 	return q;
 }
 
+/* User variables a statement may set are read back after it too, with what restores each
+ * exactly (user_literal): the SELECT, or NULL if they cannot be listed (then it pins). */
+static char *read_users_select(const uint8_t *sql, size_t len)
+{
+	char names[READ_BACK_MAX][SQLSCAN_NAME_MAX + 1];
+	int n = sqlscan_user_vars((const char *)sql, len, names, READ_BACK_MAX);
+	char *q = n > 0 ? malloc(8 + (size_t)n * (4 * SQLSCAN_NAME_MAX + 40)) : NULL;
+	if (!q)
+		return NULL;
+	char *e = stpcpy(q, "SELECT ");
+	for (int i = 0; i < n; i++)
+		e += sprintf(e, "%s@%s,HEX(@%s),CHARSET(@%s),COLLATION(@%s)", i ? "," : "", names[i], names[i], names[i],
+			     names[i]);
+	return q;
+}
+
 void session_begin_command(struct session *s, const uint8_t *sql, size_t len)
 {
 	s->scan = sql ? sqlscan((const char *)sql, len) : 0;
 	free(s->read_back);
 	s->read_back = (s->scan & SQL_SYSVAR_UNTRACKED) ? read_back_select(sql, len) : NULL;
+	free(s->read_users);
+	s->read_users = (s->scan & SQL_USER_VAR) && transaction_pooling(s) ? read_users_select(sql, len) : NULL;
 	s->hold_next = false;
 	s->kill_query = false; /* a KILL QUERY for the previous statement came too late */
 	s->be_sent = false;
@@ -543,7 +581,7 @@ void session_begin_command(struct session *s, const uint8_t *sql, size_t len)
 
 void session_apply_scan(struct session *s)
 {
-	if (s->scan & SQL_USER_VAR)
+	if ((s->scan & SQL_USER_VAR) && !s->read_users)
 		pin(s, PIN_USER_VAR);
 	if (s->scan & SQL_TEMP_TABLE)
 		pin(s, PIN_TEMP_TABLE);
@@ -597,9 +635,13 @@ int session_forward(struct session *s, const struct pkt *p, bool may_retry)
 	return fw == -3 ? 1 : -1;
 }
 
-static void read_back_var(void *arg, const char *name, size_t name_len, const char *value, size_t len)
+static void read_back_var(void *arg, const char *name, enum backend_value kind, const char *value, size_t len)
 {
+	(void)kind;
 	struct session *s = arg;
+	const char *dot = strrchr(name, '.');
+	name = dot ? dot + 1 : name; /* "@@session.x" */
+	size_t name_len = strlen(name);
 	if (!value && name_len > 14 && strncasecmp(name, "character_set_", 14) == 0)
 		value = ""; /* as the trackers report NULL (character_set_results = NULL) */
 	if (value)
@@ -608,15 +650,116 @@ static void read_back_var(void *arg, const char *name, size_t name_len, const ch
 		pin(s, PIN_STATE);
 }
 
+static bool only(const char *v, const char *chars)
+{
+	return *v && v[strspn(v, chars)] == 0;
+}
+
+/* The SQL literal that gives a user variable this value back, type and character set included;
+ * false if the value is not what its kind says. */
+static bool user_literal(struct buf *out, enum backend_value kind, const char *v, const char *hex, const char *cs,
+			 const char *coll)
+{
+	switch (kind) {
+	case BV_NULL:
+		buf_put(out, "NULL", 4);
+		return true;
+	case BV_INT:
+	case BV_UINT:
+	case BV_DECIMAL:
+		if (!only(v, "-0123456789."))
+			return false;
+		buf_put(out, v, strlen(v));
+		return true;
+	case BV_DOUBLE:
+		if (!only(v, "-+0123456789.eE"))
+			return false;
+		buf_put(out, v, strlen(v));
+		if (!strpbrk(v, "eE"))
+			buf_put(out, "e0", 2); /* a double, not a decimal */
+		return true;
+	case BV_STRING:
+		if (!hex || !cs || !coll || (*hex && !only(hex, "0123456789ABCDEF")) ||
+		    !varset_name_ok(cs, strlen(cs)) || !varset_name_ok(coll, strlen(coll)))
+			return false;
+		buf_put_u8(out, '_');
+		buf_put(out, cs, strlen(cs));
+		buf_put(out, " X'", 3);
+		buf_put(out, hex, strlen(hex));
+		buf_put_u8(out, '\'');
+		if (strcmp(cs, "binary") != 0) {
+			buf_put(out, " COLLATE ", 9);
+			buf_put(out, coll, strlen(coll));
+		}
+		return true;
+	}
+	return false;
+}
+
+/* read_users' row: four columns per variable (value, HEX, CHARSET, COLLATION). */
+struct user_row {
+	struct session *s;
+	unsigned col;
+	const char *name, *value, *hex, *cs;
+	enum backend_value kind;
+	size_t bytes; /* of the literals kept so far */
+};
+
+static void read_user_col(void *arg, const char *name, enum backend_value kind, const char *value, size_t len)
+{
+	(void)len;
+	struct user_row *r = arg;
+	switch (r->col++ % 4) {
+	case 0:
+		r->name = name + (name[0] == '@');
+		r->kind = kind;
+		r->value = value;
+		return;
+	case 1:
+		r->hex = value;
+		return;
+	case 2:
+		r->cs = value;
+		return;
+	}
+	struct session *s = r->s;
+	struct buf lit;
+	buf_init(&lit, 0);
+	bool ok = varset_name_ok(r->name, strlen(r->name)) &&
+		  user_literal(&lit, r->kind, r->value, r->hex, r->cs, value) && !lit.failed;
+	buf_put_u8(&lit, 0);
+	if (ok && (r->bytes += lit.len) <= s->cfg->max_user_variable_bytes) {
+		varset_set(&s->uvars, r->name, strlen(r->name), (const char *)lit.data, lit.len - 1);
+		varset_set(&s->be->uvars, r->name, strlen(r->name), (const char *)lit.data, lit.len - 1);
+	} else {
+		pin(s, PIN_USER_VAR); /* too large to carry, or a value mypool cannot write back */
+	}
+	buf_free(&lit);
+}
+
 /* After a command, what the trackers could not say: the values of variables it set as @@name,
- * and the collation SET NAMES ... COLLATE chose (the trackers name the character sets only). */
+ * the user variables it set, and the collation SET NAMES ... COLLATE chose (the trackers name
+ * the character sets only). */
 static void read_back(struct session *s)
 {
 	struct backend *b = s->be;
+	if (s->read_users && transaction_pooling(s)) {
+		struct user_row r = { .s = s };
+		for (size_t i = 0; i < s->uvars.n; i++)
+			r.bytes += strlen(s->uvars.v[i].value) + 1;
+		if (backend_select_row(b, s->read_users, read_user_col, &r) != 0 && !b->broken)
+			pin(s, PIN_USER_VAR);
+		/* A stored program it called may have set user variables the text does not name:
+		 * reset before anyone else gets the connection. */
+		if (s->scan & SQL_CALLS)
+			b->dirty = true;
+	}
+	free(s->read_users);
+	s->read_users = NULL;
 	if (s->read_back && transaction_pooling(s)) {
 		if (s->resp_err && (s->scan & SQL_MULTI))
 			pin(s, PIN_STATE); /* some of its statements may have run */
-		else if (!s->resp_err && backend_session_vars(b, s->read_back, read_back_var, s) != 0 && !b->broken)
+		else if (!s->resp_err && backend_select_row(b, s->read_back, read_back_var, s) != 0 && !b->broken)
 			pin(s, PIN_STATE);
 	}
 	free(s->read_back);
@@ -773,6 +916,7 @@ static void forget_state(struct session *s)
 		session_release(s);
 	}
 	varset_clear(&s->vars);
+	varset_clear(&s->uvars);
 	stmt_table_clear(&s->stmts); /* the server deallocates them too */
 	s->pins = 0;
 	s->hold_next = s->locked = s->trx_chars = false;
@@ -1383,7 +1527,9 @@ static void session_free(void *arg)
 	buf_free(&s->bin);
 	free(s->schema);
 	free(s->read_back);
+	free(s->read_users);
 	varset_free(&s->vars);
+	varset_free(&s->uvars);
 	stmt_table_clear(&s->stmts);
 	free(s);
 	worker_session_done(t);
@@ -1431,6 +1577,7 @@ void session_start(struct worker_thread *t, int fd, uint32_t id, bool tcp)
 	buf_init(&s->out, 0);
 	buf_init(&s->bin, 0);
 	varset_init(&s->vars);
+	varset_init(&s->uvars);
 	stmt_table_init(&s->stmts);
 	set_user(s, (const uint8_t *)"", 0);
 	s->co = coro_create(s->cfg->coro_stack_size, session_main, s);

@@ -126,6 +126,8 @@ struct session {
 	uint16_t warnings;      /* of the last response */
 	unsigned scan;          /* sqlscan flags of the command being run */
 	char *read_back;        /* its SELECT of the variables the trackers will not report */
+	char *read_users;       /* its SELECT of the user variables it may set */
+	struct varset uvars;    /* user variables, as the SQL literals that restore them */
 	uint8_t scramble[AUTH_SCRAMBLE_LEN];
 	char user[81];
 	char host[46];         /* "localhost" (Unix socket) or the client's IP address */

@@ -44,7 +44,7 @@ struct stmt {
 	int nwords;        /* keywords seen so far in this statement */
 	bool first_set;    /* the statement starts with SET */
 	bool first_create, first_drop, first_flush, first_lock, first_handler, first_backup, first_load;
-	bool first_show, first_get;
+	bool first_show, first_get, first_call;
 	bool seen_into;
 	bool seen_set;     /* a SET so far (also inside BEGIN NOT ATOMIC ... or after UPDATE: a
 	                      false @@name = ... is only one value read back for nothing) */
@@ -80,7 +80,7 @@ static size_t assigns(const char *s, size_t len, size_t i)
 	return i + 1 < len && s[i] == ':' && s[i + 1] == '=' ? i + 2 : 0;
 }
 
-static unsigned scan(const char *s, size_t len, struct names *nm)
+static unsigned scan(const char *s, size_t len, struct names *nm, struct names *users)
 {
 	unsigned flags = 0;
 	struct stmt st;
@@ -132,8 +132,10 @@ static unsigned scan(const char *s, size_t len, struct names *nm)
 		}
 		if (c == ':' && i + 1 < len && s[i + 1] == '=') {
 			/* `x := ...` assigns; only user variables can be assigned this way outside
-			 * stored programs. */
+			 * stored programs (`@v :=` is read with its name, below). */
 			flags |= SQL_USER_VAR;
+			if (users)
+				users->overflow = true;
 			i += 2;
 			continue;
 		}
@@ -163,14 +165,25 @@ static unsigned scan(const char *s, size_t len, struct names *nm)
 				continue;
 			}
 			/* A user variable: an assignment when the statement is SET or GET DIAGNOSTICS,
-			 * or after INTO. */
-			if (st.first_set || st.first_get || st.seen_into)
-				flags |= SQL_USER_VAR;
+			 * after INTO, or before `:=`. */
 			i++;
-			if (i < len && (s[i] == '\'' || s[i] == '"' || s[i] == '`'))
+			size_t start = i;
+			bool quoted = i < len && (s[i] == '\'' || s[i] == '"' || s[i] == '`');
+			if (quoted)
 				i = skip_quoted(s, len, i);
 			while (i < len && ident_char((unsigned char)s[i]))
 				i++;
+			size_t after = assigns(s, len, i);
+			bool walrus = after >= 2 && s[after - 1] == '=' && s[after - 2] == ':';
+			if (st.first_set || st.first_get || st.first_call || st.seen_into || walrus) {
+				flags |= SQL_USER_VAR;
+				if (users && (quoted || (i < len && s[i] == '.')))
+					users->overflow = true; /* @`x`, @'x', @a.b: not a plain name */
+				else if (users)
+					add_name(users, s + start, i - start);
+			}
+			if (walrus)
+				i = after;
 			continue;
 		}
 		if (ident_char(c) && !isdigit(c)) {
@@ -190,10 +203,16 @@ static unsigned scan(const char *s, size_t len, struct names *nm)
 				st.first_load = word_is(w, n, "LOAD");
 				st.first_show = word_is(w, n, "SHOW");
 				st.first_get = word_is(w, n, "GET");
+				st.first_call = word_is(w, n, "CALL"); /* CALL p(@out): OUT and INOUT */
 				if (word_is(w, n, "PREPARE") || word_is(w, n, "EXECUTE") || word_is(w, n, "DEALLOCATE"))
 					flags |= SQL_PREPARE;
 			}
 			st.nwords++;
+			size_t next = i;
+			while (next < len && isspace((unsigned char)s[next]))
+				next++;
+			if ((next < len && s[next] == '(') || word_is(w, n, "CALL"))
+				flags |= SQL_CALLS;
 			if (word_is(w, n, "SET"))
 				st.seen_set = true;
 			if (word_is(w, n, "INTO"))
@@ -236,12 +255,19 @@ static unsigned scan(const char *s, size_t len, struct names *nm)
 	return flags;
 }
 
-unsigned sqlscan(const char *sql, size_t len) { return scan(sql, len, NULL); }
+unsigned sqlscan(const char *sql, size_t len) { return scan(sql, len, NULL, NULL); }
 
 int sqlscan_untracked_vars(const char *sql, size_t len, char names[][SQLSCAN_NAME_MAX + 1], int max)
 {
 	struct names nm = { .v = names, .max = max };
-	scan(sql, len, &nm);
+	scan(sql, len, &nm, NULL);
+	return nm.overflow ? -1 : nm.n;
+}
+
+int sqlscan_user_vars(const char *sql, size_t len, char names[][SQLSCAN_NAME_MAX + 1], int max)
+{
+	struct names nm = { .v = names, .max = max };
+	scan(sql, len, NULL, &nm);
 	return nm.overflow ? -1 : nm.n;
 }
 

@@ -26,6 +26,8 @@ enum sqlscan_flag {
 	                                  blanks and comments) */
 	SQL_SYSVAR_UNTRACKED = 1u << 12, /* SET @@name = ...: a system variable set in the one form
 	                                  the trackers do not report (sqlscan_untracked_vars) */
+	SQL_CALLS = 1u << 13,          /* a name followed by '(', or CALL: maybe a stored program,
+	                                  whose effects the text does not show */
 };
 
 /* Split a short command into at most max words of up to 31 bytes (longer ones are cut),
@@ -42,6 +44,11 @@ unsigned sqlscan(const char *sql, size_t len);
  * returns how many, or -1 if there are more, or one is longer or not a plain identifier. */
 #define SQLSCAN_NAME_MAX 64
 int sqlscan_untracked_vars(const char *sql, size_t len, char names[][SQLSCAN_NAME_MAX + 1], int max);
+
+/* The user variables a statement may assign (those SQL_USER_VAR stands for: `SET @v`, `@v :=`,
+ * `INTO @v`, `GET DIAGNOSTICS @v`), as sqlscan_untracked_vars; -1 also for a quoted name
+ * (@`v`) and for a `:=` that follows no @name. */
+int sqlscan_user_vars(const char *sql, size_t len, char names[][SQLSCAN_NAME_MAX + 1], int max);
 
 /* The statement for a log: string literals ('...' and "...", also a literal the text ends in
  * the middle of) written as '?', so that passwords and other secrets in them (IDENTIFIED BY,

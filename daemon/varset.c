@@ -162,6 +162,28 @@ static void put_assign(struct buf *sql, size_t *count, const char *name, const c
 	(*count)++;
 }
 
+static void put_user(struct buf *sql, size_t *count, const char *name, const char *literal)
+{
+	if (*count)
+		buf_put(sql, ", ", 2);
+	buf_put_u8(sql, '@');
+	buf_put(sql, name, strlen(name));
+	buf_put_u8(sql, '=');
+	buf_put(sql, literal, strlen(literal));
+	(*count)++;
+}
+
+size_t varset_diff_user_sql(const struct varset *have, const struct varset *want, struct buf *sql)
+{
+	size_t count = 0;
+	for (size_t i = 0; i < want->n; i++) {
+		const char *cur = varset_get(have, want->v[i].name);
+		if (!cur || strcmp(cur, want->v[i].value) != 0)
+			put_user(sql, &count, want->v[i].name, want->v[i].value);
+	}
+	return count;
+}
+
 size_t varset_diff_sql(const struct varset *have, const struct varset *want, struct buf *sql)
 {
 	size_t count = 0;

@@ -36,6 +36,10 @@ bool varset_equal(const struct varset *a, const struct varset *b);
 /* Append to `sql` the comma-separated assignments ("a=DEFAULT", "b='x'", "c=5") that take a
  * connection whose changed variables are `have` to `want`. Returns how many were appended. */
 size_t varset_diff_sql(const struct varset *have, const struct varset *want, struct buf *sql);
+/* The same for user variables, whose values are SQL literals already (session.c writes them):
+ * "@name=literal" for each one of want that have lacks or has otherwise. (One that have has and
+ * want lacks cannot be unset: session.c resets such a connection first.) */
+size_t varset_diff_user_sql(const struct varset *have, const struct varset *want, struct buf *sql);
 /* Append one value as an SQL literal: numbers bare, everything else as a hex literal
  * (`_binary X'..'`), which no character set can misread. */
 void varset_put_literal(struct buf *sql, const char *value);

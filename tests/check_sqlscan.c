@@ -6,7 +6,9 @@
 #include "check_main.h"
 #include "sqlscan.h"
 
-static unsigned scan(const char *sql) { return sqlscan(sql, strlen(sql)); }
+/* The flags but SQL_CALLS (tested on its own: most statements here call something). */
+static unsigned scan(const char *sql) { return sqlscan(sql, strlen(sql)) & ~(unsigned)SQL_CALLS; }
+static unsigned calls(const char *sql) { return sqlscan(sql, strlen(sql)) & SQL_CALLS; }
 
 START_TEST(test_user_variables)
 {
@@ -161,6 +163,38 @@ START_TEST(test_untracked_system_variables)
 }
 END_TEST
 
+static int users(const char *sql, char names[][SQLSCAN_NAME_MAX + 1], int max)
+{
+	return sqlscan_user_vars(sql, strlen(sql), names, max);
+}
+
+/* Issue 11, item 5: the user variables a statement may assign, to be read back. */
+START_TEST(test_user_variable_names)
+{
+	char n[4][SQLSCAN_NAME_MAX + 1];
+	ck_assert_int_eq(users("SET @a = 1, @B := 2", n, 4), 2);
+	ck_assert_str_eq(n[0], "a");
+	ck_assert_str_eq(n[1], "B");
+	ck_assert_int_eq(users("SELECT @x := id FROM t", n, 4), 1);
+	ck_assert_str_eq(n[0], "x");
+	ck_assert_int_eq(users("SELECT 1, 2 INTO @p, @q", n, 4), 2);
+	ck_assert_int_eq(users("GET DIAGNOSTICS @rows = ROW_COUNT", n, 4), 1);
+	ck_assert_int_eq(users("CALL p(1, @out, @inout)", n, 4), 2); /* OUT and INOUT parameters */
+	ck_assert_int_eq(users("SELECT @a, @b", n, 4), 0); /* reads only */
+	ck_assert_int_eq(users("SET @a = @b", n, 4), 2);   /* a name too many is only read */
+	ck_assert(!(scan("SELECT @a := 1") & SQL_SYSVAR_UNTRACKED));
+	/* Names that cannot be listed, and more than room: -1 (the client is pinned). */
+	ck_assert_int_eq(users("SET @`odd name` = 1", n, 4), -1);
+	ck_assert_int_eq(users("SET @a.b = 1", n, 4), -1);
+	ck_assert_int_eq(users("BEGIN NOT ATOMIC DECLARE x INT; SET x := 1; END", n, 4), -1);
+	ck_assert_int_eq(users("SET @a=1,@b=2,@c=3", n, 2), -1);
+	/* What may run a stored program. */
+	ck_assert(calls("SET @a = f(1)"));
+	ck_assert(calls("CALL p"));
+	ck_assert(!calls("SET @a = 5, @b = 'f(x)'"));
+}
+END_TEST
+
 /* Regression (security review): the slow log printed statements with the secrets in their
  * string literals. */
 START_TEST(test_mask_literals)
@@ -194,6 +228,7 @@ static Suite *sqlscan_suite(void)
 	tcase_add_test(tc, test_mask_literals);
 	tcase_add_test(tc, test_several_statements);
 	tcase_add_test(tc, test_untracked_system_variables);
+	tcase_add_test(tc, test_user_variable_names);
 	suite_add_tcase(s, tc);
 	return s;
 }

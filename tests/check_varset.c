@@ -96,6 +96,28 @@ START_TEST(test_diff_sql)
 }
 END_TEST
 
+/* User variables: literals as they are, only those that differ. */
+START_TEST(test_diff_user_sql)
+{
+	struct varset have, want;
+	struct buf sql;
+	varset_init(&have);
+	varset_init(&want);
+	buf_init(&sql, 0);
+	varset_set(&have, "old", 3, "5", 1);
+	varset_set(&have, "same", 4, "_binary X'00'", 13);
+	varset_set(&have, "gone_null", 9, "NULL", 4);
+	varset_set(&want, "same", 4, "_binary X'00'", 13);
+	varset_set(&want, "New", 3, "1.5e0", 5);
+	ck_assert_uint_eq(varset_diff_user_sql(&have, &want, &sql), 1);
+	buf_put_u8(&sql, 0);
+	ck_assert_str_eq((const char *)sql.data, "@new=1.5e0");
+	buf_free(&sql);
+	varset_free(&have);
+	varset_free(&want);
+}
+END_TEST
+
 START_TEST(test_literals)
 {
 	struct buf b;
@@ -156,6 +178,7 @@ static Suite *varset_suite(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, test_set_get_replace);
 	tcase_add_test(tc, test_diff_sql);
+	tcase_add_test(tc, test_diff_user_sql);
 	tcase_add_test(tc, test_literals);
 	tcase_add_test(tc, test_literal_charset_proof);
 	tcase_add_test(tc, test_names);

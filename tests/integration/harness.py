@@ -635,7 +635,7 @@ CONFIG_KEYS = {
                 "shutdown_timeout", "max_allowed_packet", "max_client_conn",
                 "client_idle_timeout", "client_login_timeout", "idle_transaction_timeout",
                 "client_write_timeout", "client_read_timeout", "max_prepared_statements",
-                "max_prepared_statement_bytes", "metrics_socket_mode", "auth_failure_threshold",
+                "max_prepared_statement_bytes", "max_user_variable_bytes", "metrics_socket_mode", "auth_failure_threshold",
                 "auth_failure_delay", "auth_failure_delay_max", "admin_users", "metrics_listen", "log_slow_ms"],
     "backend": ["socket", "host", "port", "user", "password", "pool_size", "min_idle",
                 "connect_timeout", "server_idle_timeout", "server_lifetime", "tcp_keepalive",

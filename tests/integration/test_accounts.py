@@ -97,7 +97,7 @@ class AccountTest(harness.TestCase):
         self.login(d, "rep2", database=None)  # connected, no statement yet
         q(app, "BEGIN")
         q(app, "SELECT 1")
-        q(rep, "SET @v = 1")  # pins in transaction mode; holds the backend in session mode anyway
+        q(rep, "SET @`v` = 1")  # a quoted name pins in transaction mode; holds the backend in session mode anyway
         rc, lines, err = admin_cli(d, "SHOW POOLS")
         self.assertEqual(rc, 0, err)
         rows = as_dicts(lines)

@@ -47,7 +47,7 @@ class AdminTest(unittest.TestCase):
         cur = app.cursor()
         cur.execute("BEGIN")
         cur.execute("SELECT 1")
-        cur.execute("SET @pin = 1")
+        cur.execute("SET @`pin` = 1")  # a quoted name: still a pin (docs/architecture.md)
         rc, lines, err = admin_cli(d, "SHOW POOLS")
         self.assertEqual(rc, 0, err)
         pools = as_dicts(lines)
@@ -288,7 +288,7 @@ class MetricsTest(unittest.TestCase):
         self.addCleanup(d.stop)
         c = harness.connect(d.socket)
         c.cursor().execute("SELECT 1")
-        c.cursor().execute("SET @m = 1")
+        c.cursor().execute("SET @`m` = 1")  # a quoted name still pins
         out = subprocess.run(["curl", "-sS", "--unix-socket", path,
                               "http://localhost/metrics"], capture_output=True, text=True, timeout=10)
         self.assertEqual(out.returncode, 0, out.stderr)

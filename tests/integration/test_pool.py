@@ -432,14 +432,14 @@ class IdleTimeoutTest(harness.TestCase):
         d = harness.Mypoold(pool_size=2, idle_transaction_timeout="300ms").start()
         self.addCleanup(d.stop)
         c = self.connect(target=d.socket, autocommit=True)
-        c.cursor().execute("SET @pin = 1")
+        c.cursor().execute("SELECT GET_LOCK('idle_pin', 0)")  # pins
         time.sleep(1)
         if transaction:  # pinned: its server connection waits for it
             with self.assertRaises(pymysql.err.OperationalError):
-                c.cursor().execute("SELECT @pin")
+                c.cursor().execute("SELECT IS_USED_LOCK('idle_pin') IS NOT NULL")
         else:  # every session mode client holds one; only an open transaction counts
             with c.cursor() as cur:
-                cur.execute("SELECT @pin")
+                cur.execute("SELECT IS_USED_LOCK('idle_pin') IS NOT NULL")
                 self.assertEqual(cur.fetchall(), ((1,),))
 
     def test_client_login_timeout(self):

@@ -218,3 +218,51 @@ class ConnectionIdTest(harness.TestCase):
         n2 = self.connect(target=d.socket, user="np", password="nppw", autocommit=True)
         q(n2, "SELECT CONNECTION_ID()")
         self.assertEqual(d.log_text().count("may not set pseudo_thread_id"), 1, "said once")
+
+
+class UserVariablesTest(harness.TestCase):
+    """Issue 11, item 5: user variables follow the client by value, with their types, instead
+    of pinning it; the next client on the connection sees none of them. pool_size = 1: a pinned
+    client would keep the only server connection, and the next client would wait in vain."""
+    daemon_config = {"pool_mode": "transaction", "pool_size": 1, "pool_wait_timeout": "2s"}
+    SETS = [
+        "SET @i = 5, @u = 18446744073709551615, @neg = -3, @d = 1.50, @f = 0.1e0 + 0.2e0",
+        "SET @s = _latin1 X'E9' COLLATE latin1_german2_ci, @b = _binary X'00ff', @e = '', @n = NULL",
+        "SET @Mixed = 'utf8: é ✓', @j = JSON_OBJECT('a', 1)",
+        "SELECT 41 + 1 INTO @into",
+        "SELECT @w := 7",
+    ]
+    READ = ("SELECT @i, @u, @neg, @d, @f, @s, COLLATION(@s), @s = _latin1 X'E9', @b, @e, @n, @mixed, @J, "
+            "COLLATION(@mixed), @into, @w, @i + 1, @d * 2, @f = 0.1e0 + 0.2e0")
+    NONE = "SELECT @i, @u, @s, @b, @e, @mixed, @into, @w"
+
+    def run_sets(self, conn):
+        for sql in self.SETS:
+            q(conn, sql)
+
+    def test_carried_by_value(self):
+        d = self.direct()
+        self.run_sets(d)
+        want = q(d, self.READ)
+        a = self.connect(autocommit=True)
+        self.run_sets(a)
+        b = self.connect(autocommit=True)
+        self.assertEqual(q(b, self.NONE), ((None,) * 8,), "the next client sees a's variables")
+        q(b, "SET @i = 99")  # b's own, on the same connection
+        b.close()
+        self.assertEqual(q(a, self.READ), want)
+        q(a, "SET @i = @i + 10")
+        c = self.connect(autocommit=True)
+        self.assertEqual(q(c, "SELECT @i"), ((None,),))
+        c.close()
+        self.assertEqual(q(a, "SELECT @i"), ((15,),))
+
+    def test_too_large_pins(self):
+        if harness.DIRECT:
+            self.skipTest("pinning is mypool's")
+        a = self.connect(autocommit=True)
+        q(a, "SET @big = REPEAT('x', 20000)")  # past max_user_variable_bytes (16K)
+        with self.assertRaises(harness.pymysql.MySQLError) as e:
+            self.connect(autocommit=True).cursor().execute("SELECT 1")
+        self.assertServerError(e.exception, 9001)
+        self.assertEqual(q(a, "SELECT LENGTH(@big)"), ((20000,),))

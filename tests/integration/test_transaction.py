@@ -502,29 +502,32 @@ class PinTest(TxTestCase):
         q(h, "COMMIT")
 
     def _user_var(self, statement):
-        def pin(p):
-            q(p, statement)
-
-        def own(p, k):
+        """User variables do not pin (issue 11, item 5): they follow the client by value
+        (test_session_state.UserVariablesTest has the types), and no one else sees them."""
+        target = self.start(pool_size=2, pool_wait_timeout="10s")
+        p = self.connect(target=target, autocommit=True)
+        q(p, statement)
+        m = self.mover(target)
+        seen = set()
+        for k in range(4):
+            seen.add(backend_of(p))
             self.assertEqual(q(p, "SELECT @tx_v + %s", (k,)), ((42 + k,),))
+            c = self.connect(target=target, autocommit=True)
+            self.assertEqual(q(c, "SELECT @tx_v"), ((None,),), "another client sees @tx_v")
+            c.close()
+            m.move_from(backend_of(p))
+        self.assertGreater(len(seen), 1, "the client stayed on one backend: pinned?")
 
-        def other(c):
-            assert q(c, "SELECT @tx_v") == ((None,),), "another client sees @tx_v"
-
-        def after(n):
-            self.assertEqual(q(n, "SELECT @tx_v"), ((None,),))
-        self.check_pin("user variable", pin, own, other, after)
-
-    def test_pin_set_user_variable(self):
+    def test_set_user_variable_moves(self):
         self._user_var("SET @tx_v = 42")
 
-    def test_pin_select_assign_user_variable(self):
+    def test_select_assign_user_variable_moves(self):
         self._user_var("SELECT @tx_v := 42")
 
-    def test_pin_select_into_user_variable(self):
+    def test_select_into_user_variable_moves(self):
         self._user_var("SELECT 42 INTO @tx_v")
 
-    def test_pin_do_assign_user_variable(self):
+    def test_do_assign_user_variable_moves(self):
         self._user_var("DO @tx_v := 42")
 
     def test_pin_untracked_session_state(self):
@@ -1043,7 +1046,7 @@ class ResetChangeUserTest(TxTestCase):
         c = self.track(MySQLdb.connect(unix_socket=target, user=harness.APP_USER,
                                        passwd=harness.APP_PASSWORD, db="test", autocommit=True))
         q(c, "SET @tx_cu = 7")
-        self.assertEqual(q(c, "SELECT @tx_cu"), ((7,),))
+        self.assertEqual(q(c, "SELECT @tx_cu, GET_LOCK('tx_cu', 0)"), ((7, 1),))  # the lock pins
         o = self.connect(target=target, autocommit=True, database=None)
         if not DIRECT:
             self.assertPoolTimeout(q, o, "SELECT 1")
