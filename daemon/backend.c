@@ -235,6 +235,15 @@ struct backend *backend_connect(const struct config *cfg, const char *user, cons
 	return b;
 }
 
+int backend_init_unconnected(struct backend *b)
+{
+	b->mysql = mysql_init(NULL);
+	if (!b->mysql)
+		return -1;
+	mysql_options(b->mysql, MYSQL_OPT_NONBLOCK, 0);
+	return 0;
+}
+
 void backend_close(struct backend *b)
 {
 	if (!b)

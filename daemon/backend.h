@@ -62,6 +62,9 @@ struct backend {
  * Returns a new backend or NULL with the reason in err. Suspends the calling coroutine. */
 struct backend *backend_connect(const struct config *cfg, const char *user, const char *password, bool found_rows,
 				char *err, size_t errlen);
+/* For tests that drive a backend over a socket of their own: a Connector/C handle that never
+ * connects, so mypool's own statements on b fail at once (2006). 0, or -1 out of memory. */
+int backend_init_unconnected(struct backend *b);
 /* Close (COM_QUIT unless broken) and free. Suspends. */
 void backend_close(struct backend *b);
 
