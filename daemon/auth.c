@@ -4,11 +4,14 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/random.h>
+#include <pthread.h>
+#include <stdio.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "auth.h"
+#include "config.h"
 
 #define SHA1_LEN 20
 #define SHA256_LEN 32
@@ -236,4 +239,46 @@ bool auth_ed25519_verify(const uint8_t key[32], const uint8_t *nonce, size_t non
 	EVP_MD_CTX_free(ctx);
 	EVP_PKEY_free(pk);
 	return ok;
+}
+
+/* caching_sha2_password's fast path needs SHA256(SHA256(password)): known from a plain password
+ * in [users], or learnt at a full authentication (checked against the native hash) and kept
+ * per process, for as long as the user's native hash is what it was. */
+#define SHA2_CACHE 256
+static struct sha2_entry {
+	char user[81];
+	uint8_t native[20];
+	uint8_t sha2[32];
+} sha2_cache[SHA2_CACHE];
+static unsigned sha2_next;
+static pthread_mutex_t sha2_lock = PTHREAD_MUTEX_INITIALIZER;
+
+bool auth_sha2_known(const struct config_user *u, uint8_t out[32])
+{
+	if (u->has_sha2) {
+		memcpy(out, u->sha2_stage2, 32);
+		return true;
+	}
+	bool found = false;
+	pthread_mutex_lock(&sha2_lock);
+	for (unsigned i = 0; i < SHA2_CACHE && !found; i++) {
+		if (strcmp(sha2_cache[i].user, u->name) == 0 && memcmp(sha2_cache[i].native, u->stage2, 20) == 0) {
+			memcpy(out, sha2_cache[i].sha2, 32);
+			found = true;
+		}
+	}
+	pthread_mutex_unlock(&sha2_lock);
+	return found;
+}
+
+void auth_sha2_learn(const struct config_user *u, const uint8_t *pw, size_t n)
+{
+	if (strlen(u->name) >= sizeof(sha2_cache[0].user))
+		return;
+	pthread_mutex_lock(&sha2_lock);
+	struct sha2_entry *e = &sha2_cache[sha2_next++ % SHA2_CACHE];
+	snprintf(e->user, sizeof(e->user), "%s", u->name);
+	memcpy(e->native, u->stage2, 20);
+	auth_sha2_stage2((const char *)pw, n, e->sha2);
+	pthread_mutex_unlock(&sha2_lock);
 }

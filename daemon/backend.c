@@ -414,30 +414,30 @@ static int query_row(struct backend *b, const char *sql, char *c1, size_t n1, ch
 	return found ? 0 : 1;
 }
 
-static enum backend_value kind_of(const MYSQL_FIELD *f, const char *value)
+static enum value_kind kind_of(const MYSQL_FIELD *f, const char *value)
 {
 	if (!value)
-		return BV_NULL;
+		return VK_NULL;
 	switch (f->type) {
 	case MYSQL_TYPE_TINY:
 	case MYSQL_TYPE_SHORT:
 	case MYSQL_TYPE_INT24:
 	case MYSQL_TYPE_LONG:
 	case MYSQL_TYPE_LONGLONG:
-		return (f->flags & UNSIGNED_FLAG) ? BV_UINT : BV_INT;
+		return (f->flags & UNSIGNED_FLAG) ? VK_UINT : VK_INT;
 	case MYSQL_TYPE_DECIMAL:
 	case MYSQL_TYPE_NEWDECIMAL:
-		return BV_DECIMAL;
+		return VK_DECIMAL;
 	case MYSQL_TYPE_FLOAT:
 	case MYSQL_TYPE_DOUBLE:
-		return BV_DOUBLE;
+		return VK_DOUBLE;
 	default:
-		return BV_STRING;
+		return VK_STRING;
 	}
 }
 
 int backend_select_row(struct backend *b, const char *sql,
-		       void (*fn)(void *arg, const char *name, enum backend_value kind, const char *value, size_t len),
+		       void (*fn)(void *arg, const char *name, enum value_kind kind, const char *value, size_t len),
 		       void *arg)
 {
 	MYSQL_RES *res = own_select(b, sql);

@@ -89,9 +89,8 @@ int backend_collation(struct backend *b, char *out, size_t outlen);
 
 /* Run sql, a SELECT of one row, and give each column's name, kind and value (NULL for SQL NULL)
  * to fn. 0, or -1 (the statement failed or returned no row). */
-enum backend_value { BV_NULL, BV_INT, BV_UINT, BV_DECIMAL, BV_DOUBLE, BV_STRING };
 int backend_select_row(struct backend *b, const char *sql,
-		       void (*fn)(void *arg, const char *name, enum backend_value kind, const char *value, size_t len),
+		       void (*fn)(void *arg, const char *name, enum value_kind kind, const char *value, size_t len),
 		       void *arg);
 
 /* @@global.sql_mode, for what a new session starts with. 0, or -1. */

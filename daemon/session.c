@@ -529,46 +529,13 @@ int session_acquire(struct session *s, uint8_t seq)
 
 /* ---- commands ---- */
 
-/* `SET @@name = ...` (no SESSION or LOCAL): the trackers say nothing (sqlscan.h), so those
- * variables are read back after the command. The SELECT that does it, or NULL if the names
- * cannot be listed (then the client is pinned). */
-#define READ_BACK_MAX 16
-static char *read_back_select(const uint8_t *sql, size_t len)
-{
-	char names[READ_BACK_MAX][SQLSCAN_NAME_MAX + 1];
-	int n = sqlscan_untracked_vars((const char *)sql, len, names, READ_BACK_MAX);
-	char *q = n > 0 ? malloc(8 + (size_t)n * (SQLSCAN_NAME_MAX + 11)) : NULL;
-	if (!q)
-		return NULL;
-	char *e = stpcpy(q, "SELECT ");
-	for (int i = 0; i < n; i++)
-		e += sprintf(e, "%s@@session.%s", i ? "," : "", names[i]);
-	return q;
-}
-
-/* User variables a statement may set are read back after it too, with what restores each
- * exactly (user_literal): the SELECT, or NULL if they cannot be listed (then it pins). */
-static char *read_users_select(const uint8_t *sql, size_t len)
-{
-	char names[READ_BACK_MAX][SQLSCAN_NAME_MAX + 1];
-	int n = sqlscan_user_vars((const char *)sql, len, names, READ_BACK_MAX);
-	char *q = n > 0 ? malloc(8 + (size_t)n * (4 * SQLSCAN_NAME_MAX + 40)) : NULL;
-	if (!q)
-		return NULL;
-	char *e = stpcpy(q, "SELECT ");
-	for (int i = 0; i < n; i++)
-		e += sprintf(e, "%s@%s,HEX(@%s),CHARSET(@%s),COLLATION(@%s)", i ? "," : "", names[i], names[i], names[i],
-			     names[i]);
-	return q;
-}
-
 void session_begin_command(struct session *s, const uint8_t *sql, size_t len)
 {
 	s->scan = sql ? sqlscan((const char *)sql, len) : 0;
 	free(s->read_back);
-	s->read_back = (s->scan & SQL_SYSVAR_UNTRACKED) ? read_back_select(sql, len) : NULL;
+	s->read_back = (s->scan & SQL_SYSVAR_UNTRACKED) ? sqlscan_read_back_sql((const char *)sql, len, false) : NULL;
 	free(s->read_users);
-	s->read_users = (s->scan & SQL_USER_VAR) && transaction_pooling(s) ? read_users_select(sql, len) : NULL;
+	s->read_users = (s->scan & SQL_USER_VAR) && transaction_pooling(s) ? sqlscan_read_back_sql((const char *)sql, len, true) : NULL;
 	s->hold_next = false;
 	s->kill_query = false; /* a KILL QUERY for the previous statement came too late */
 	s->be_sent = false;
@@ -635,7 +602,7 @@ int session_forward(struct session *s, const struct pkt *p, bool may_retry)
 	return fw == -3 ? 1 : -1;
 }
 
-static void read_back_var(void *arg, const char *name, enum backend_value kind, const char *value, size_t len)
+static void read_back_var(void *arg, const char *name, enum value_kind kind, const char *value, size_t len)
 {
 	(void)kind;
 	struct session *s = arg;
@@ -650,62 +617,16 @@ static void read_back_var(void *arg, const char *name, enum backend_value kind, 
 		pin(s, PIN_STATE);
 }
 
-static bool only(const char *v, const char *chars)
-{
-	return *v && v[strspn(v, chars)] == 0;
-}
-
-/* The SQL literal that gives a user variable this value back, type and character set included;
- * false if the value is not what its kind says. */
-static bool user_literal(struct buf *out, enum backend_value kind, const char *v, const char *hex, const char *cs,
-			 const char *coll)
-{
-	switch (kind) {
-	case BV_NULL:
-		buf_put(out, "NULL", 4);
-		return true;
-	case BV_INT:
-	case BV_UINT:
-	case BV_DECIMAL:
-		if (!only(v, "-0123456789."))
-			return false;
-		buf_put(out, v, strlen(v));
-		return true;
-	case BV_DOUBLE:
-		if (!only(v, "-+0123456789.eE"))
-			return false;
-		buf_put(out, v, strlen(v));
-		if (!strpbrk(v, "eE"))
-			buf_put(out, "e0", 2); /* a double, not a decimal */
-		return true;
-	case BV_STRING:
-		if (!hex || !cs || !coll || (*hex && !only(hex, "0123456789ABCDEF")) ||
-		    !varset_name_ok(cs, strlen(cs)) || !varset_name_ok(coll, strlen(coll)))
-			return false;
-		buf_put_u8(out, '_');
-		buf_put(out, cs, strlen(cs));
-		buf_put(out, " X'", 3);
-		buf_put(out, hex, strlen(hex));
-		buf_put_u8(out, '\'');
-		if (strcmp(cs, "binary") != 0) {
-			buf_put(out, " COLLATE ", 9);
-			buf_put(out, coll, strlen(coll));
-		}
-		return true;
-	}
-	return false;
-}
-
 /* read_users' row: four columns per variable (value, HEX, CHARSET, COLLATION). */
 struct user_row {
 	struct session *s;
 	unsigned col;
 	const char *name, *value, *hex, *cs;
-	enum backend_value kind;
+	enum value_kind kind;
 	size_t bytes; /* of the literals kept so far */
 };
 
-static void read_user_col(void *arg, const char *name, enum backend_value kind, const char *value, size_t len)
+static void read_user_col(void *arg, const char *name, enum value_kind kind, const char *value, size_t len)
 {
 	(void)len;
 	struct user_row *r = arg;
@@ -726,7 +647,7 @@ static void read_user_col(void *arg, const char *name, enum backend_value kind, 
 	struct buf lit;
 	buf_init(&lit, 0);
 	bool ok = varset_name_ok(r->name, strlen(r->name)) &&
-		  user_literal(&lit, r->kind, r->value, r->hex, r->cs, value) && !lit.failed;
+		  varset_user_literal(&lit, r->kind, r->value, r->hex, r->cs, value) && !lit.failed;
 	buf_put_u8(&lit, 0);
 	if (ok && (r->bytes += lit.len) <= s->cfg->max_user_variable_bytes) {
 		varset_set(&s->uvars, r->name, strlen(r->name), (const char *)lit.data, lit.len - 1);
@@ -927,48 +848,6 @@ static void forget_state(struct session *s)
 
 #define SHA2_PLUGIN "caching_sha2_password"
 
-/* caching_sha2_password's fast path needs SHA256(SHA256(password)): known from a plain password
- * in [users], or learnt at a full authentication (checked against the native hash) and kept
- * per process, for as long as the user's native hash is what it was. */
-#define SHA2_CACHE 256
-static struct sha2_entry {
-	char user[81];
-	uint8_t native[20];
-	uint8_t sha2[32];
-} sha2_cache[SHA2_CACHE];
-static unsigned sha2_next;
-static pthread_mutex_t sha2_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static bool sha2_known(const struct config_user *u, uint8_t out[32])
-{
-	if (u->has_sha2) {
-		memcpy(out, u->sha2_stage2, 32);
-		return true;
-	}
-	bool found = false;
-	pthread_mutex_lock(&sha2_lock);
-	for (unsigned i = 0; i < SHA2_CACHE && !found; i++) {
-		if (strcmp(sha2_cache[i].user, u->name) == 0 && memcmp(sha2_cache[i].native, u->stage2, 20) == 0) {
-			memcpy(out, sha2_cache[i].sha2, 32);
-			found = true;
-		}
-	}
-	pthread_mutex_unlock(&sha2_lock);
-	return found;
-}
-
-static void sha2_learn(const struct config_user *u, const uint8_t *pw, size_t n)
-{
-	if (strlen(u->name) >= sizeof(sha2_cache[0].user))
-		return;
-	pthread_mutex_lock(&sha2_lock);
-	struct sha2_entry *e = &sha2_cache[sha2_next++ % SHA2_CACHE];
-	snprintf(e->user, sizeof(e->user), "%s", u->name);
-	memcpy(e->native, u->stage2, 20);
-	auth_sha2_stage2((const char *)pw, n, e->sha2);
-	pthread_mutex_unlock(&sha2_lock);
-}
-
 /* The user a client logs in as (shorter than s->user); the log context names it, and the
  * client's address if it came over TCP. */
 static void set_user(struct session *s, const uint8_t *user, size_t len)
@@ -1067,7 +946,7 @@ static bool auth_sha2(struct session *s, struct pkt *p, const struct config_user
 		if (token_len == 0)
 			return (*st = deny(s, *seq, false, u), true);
 	}
-	if (u && sha2_known(u, m2)) {
+	if (u && auth_sha2_known(u, m2)) {
 		/* The nonce is the 20-byte scramble; some clients hash its trailing NUL too. */
 		uint8_t nonce[AUTH_SCRAMBLE_LEN + 1];
 		memcpy(nonce, s->scramble, AUTH_SCRAMBLE_LEN);
@@ -1104,7 +983,7 @@ static bool auth_sha2(struct session *s, struct pkt *p, const struct config_user
 	}
 	bool ok = u && auth_cleartext_verify(pw, n, u->stage2, u->has_password);
 	if (ok)
-		sha2_learn(u, pw, n && pw[n - 1] == 0 ? n - 1 : n);
+		auth_sha2_learn(u, pw, n && pw[n - 1] == 0 ? n - 1 : n);
 	memset(pw, 0, sizeof(pw));
 	if (!ok)
 		return (*st = deny(s, *seq, true, u), true);

@@ -3,6 +3,8 @@
 
 #include <ctype.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -320,4 +322,21 @@ size_t sqlscan_mask_literals(const char *s, size_t len, char *out, size_t outlen
 	}
 	out[o] = 0;
 	return i;
+}
+
+char *sqlscan_read_back_sql(const char *sql, size_t len, bool user)
+{
+	char names[SQLSCAN_READ_BACK_MAX][SQLSCAN_NAME_MAX + 1];
+	int n = user ? sqlscan_user_vars(sql, len, names, SQLSCAN_READ_BACK_MAX)
+		     : sqlscan_untracked_vars(sql, len, names, SQLSCAN_READ_BACK_MAX);
+	char *q = n > 0 ? malloc(8 + (size_t)n * (4 * SQLSCAN_NAME_MAX + 40)) : NULL;
+	if (!q)
+		return NULL;
+	char *e = stpcpy(q, "SELECT ");
+	for (int i = 0; i < n; i++) {
+		const char *v = names[i], *sep = i ? "," : "";
+		e += user ? sprintf(e, "%s@%s,HEX(@%s),CHARSET(@%s),COLLATION(@%s)", sep, v, v, v, v)
+			  : sprintf(e, "%s@@session.%s", sep, v);
+	}
+	return q;
 }

@@ -7,6 +7,7 @@
 #ifndef MYPOOL_SQLSCAN_H
 #define MYPOOL_SQLSCAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum sqlscan_flag {
@@ -49,6 +50,13 @@ int sqlscan_untracked_vars(const char *sql, size_t len, char names[][SQLSCAN_NAM
  * `INTO @v`, `GET DIAGNOSTICS @v`), as sqlscan_untracked_vars; -1 also for a quoted name
  * (@`v`) and for a `:=` that follows no @name. */
 int sqlscan_user_vars(const char *sql, size_t len, char names[][SQLSCAN_NAME_MAX + 1], int max);
+
+/* The SELECT that reads back what a statement set and the trackers will not report: the system
+ * variables it sets as @@name (user = false: "SELECT @@session.a,..."), or the user variables it
+ * may set (user = true: value, HEX, CHARSET and COLLATION of each). Malloc'd; NULL if there are
+ * none, or they cannot be listed (sqlscan_untracked_vars, sqlscan_user_vars). */
+#define SQLSCAN_READ_BACK_MAX 16
+char *sqlscan_read_back_sql(const char *sql, size_t len, bool user);
 
 /* The statement for a log: string literals ('...' and "...", also a literal the text ends in
  * the middle of) written as '?', so that passwords and other secrets in them (IDENTIFIED BY,

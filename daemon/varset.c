@@ -204,3 +204,49 @@ size_t varset_diff_sql(const struct varset *have, const struct varset *want, str
 			put_assign(sql, &count, have->v[i].name, NULL);
 	return count;
 }
+
+static bool only(const char *v, const char *chars)
+{
+	return *v && v[strspn(v, chars)] == 0;
+}
+
+/* The SQL literal that gives a user variable this value back, type and character set included;
+ * false if the value is not what its kind says. */
+bool varset_user_literal(struct buf *out, enum value_kind kind, const char *v, const char *hex, const char *cs,
+			 const char *coll)
+{
+	switch (kind) {
+	case VK_NULL:
+		buf_put(out, "NULL", 4);
+		return true;
+	case VK_INT:
+	case VK_UINT:
+	case VK_DECIMAL:
+		if (!only(v, "-0123456789."))
+			return false;
+		buf_put(out, v, strlen(v));
+		return true;
+	case VK_DOUBLE:
+		if (!only(v, "-+0123456789.eE"))
+			return false;
+		buf_put(out, v, strlen(v));
+		if (!strpbrk(v, "eE"))
+			buf_put(out, "e0", 2); /* a double, not a decimal */
+		return true;
+	case VK_STRING:
+		if (!hex || !cs || !coll || (*hex && !only(hex, "0123456789ABCDEF")) ||
+		    !varset_name_ok(cs, strlen(cs)) || !varset_name_ok(coll, strlen(coll)))
+			return false;
+		buf_put_u8(out, '_');
+		buf_put(out, cs, strlen(cs));
+		buf_put(out, " X'", 3);
+		buf_put(out, hex, strlen(hex));
+		buf_put_u8(out, '\'');
+		if (strcmp(cs, "binary") != 0) {
+			buf_put(out, " COLLATE ", 9);
+			buf_put(out, coll, strlen(coll));
+		}
+		return true;
+	}
+	return false;
+}

@@ -49,4 +49,13 @@ void varset_put_literal(struct buf *sql, const char *value);
 #define VARSET_NAME_MAX 64
 bool varset_name_ok(const char *s, size_t n);
 
+/* What a value read back from the server is (backend_select_row). */
+enum value_kind { VK_NULL, VK_INT, VK_UINT, VK_DECIMAL, VK_DOUBLE, VK_STRING };
+/* Append the SQL literal that gives a user variable this value back, its type and character
+ * set included: an integer or decimal as it is, a double with "e0", a string as
+ * `_cs X'hex' COLLATE coll` (`_binary X'hex'`), or NULL. hex, cs and coll: HEX(@v), CHARSET(@v)
+ * and COLLATION(@v), for strings. false if the value is not what its kind says. */
+bool varset_user_literal(struct buf *out, enum value_kind kind, const char *v, const char *hex, const char *cs,
+			 const char *coll);
+
 #endif

@@ -118,6 +118,38 @@ START_TEST(test_diff_user_sql)
 }
 END_TEST
 
+/* Issue 11, item 5: what restores a user variable exactly. */
+START_TEST(test_user_literal)
+{
+	struct buf b;
+	buf_init(&b, 0);
+#define LIT(kind, v, hex, cs, coll, want)                                          \
+	do {                                                                       \
+		b.len = 0;                                                         \
+		ck_assert(varset_user_literal(&b, kind, v, hex, cs, coll));        \
+		buf_put_u8(&b, 0);                                                 \
+		ck_assert_str_eq((const char *)b.data, want);                      \
+	} while (0)
+	LIT(VK_INT, "-3", "FFFFFFFFFFFFFFFD", "binary", "binary", "-3");
+	LIT(VK_UINT, "18446744073709551615", NULL, NULL, NULL, "18446744073709551615");
+	LIT(VK_DECIMAL, "1.50", NULL, NULL, NULL, "1.50");
+	LIT(VK_DOUBLE, "0.30000000000000004", NULL, NULL, NULL, "0.30000000000000004e0");
+	LIT(VK_DOUBLE, "1e300", NULL, NULL, NULL, "1e300");
+	LIT(VK_NULL, NULL, NULL, NULL, NULL, "NULL");
+	LIT(VK_STRING, "\xe9", "E9", "latin1", "latin1_german2_ci", "_latin1 X'E9' COLLATE latin1_german2_ci");
+	LIT(VK_STRING, "", "", "utf8mb4", "utf8mb4_general_ci", "_utf8mb4 X'' COLLATE utf8mb4_general_ci");
+	LIT(VK_STRING, "\x00\xff", "00FF", "binary", "binary", "_binary X'00FF'");
+#undef LIT
+	/* Not what the kind says, or names that cannot be written into SQL: refused. */
+	ck_assert(!varset_user_literal(&b, VK_INT, "1; DROP", NULL, NULL, NULL));
+	ck_assert(!varset_user_literal(&b, VK_DOUBLE, "", NULL, NULL, NULL));
+	ck_assert(!varset_user_literal(&b, VK_STRING, "x", "7'", "latin1", "latin1_bin"));
+	ck_assert(!varset_user_literal(&b, VK_STRING, "x", "78", "latin1 x", "latin1_bin"));
+	ck_assert(!varset_user_literal(&b, VK_STRING, "x", NULL, "latin1", "latin1_bin"));
+	buf_free(&b);
+}
+END_TEST
+
 START_TEST(test_literals)
 {
 	struct buf b;
@@ -179,6 +211,7 @@ static Suite *varset_suite(void)
 	tcase_add_test(tc, test_set_get_replace);
 	tcase_add_test(tc, test_diff_sql);
 	tcase_add_test(tc, test_diff_user_sql);
+	tcase_add_test(tc, test_user_literal);
 	tcase_add_test(tc, test_literals);
 	tcase_add_test(tc, test_literal_charset_proof);
 	tcase_add_test(tc, test_names);
