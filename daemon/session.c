@@ -104,7 +104,8 @@ static void track_var(struct session *s, const uint8_t *name, size_t name_len, c
 	struct backend *b = s->be;
 	if (is_read_only_var(name, name_len))
 		return;
-	if (!varset_name_ok((const char *)name, name_len) || memchr(value, 0, value_len) || /* a value a C string cannot carry */
+	/* (A value with a NUL is one a C string cannot carry.) */
+	if (!varset_name_ok((const char *)name, name_len) || memchr(value, 0, value_len) ||
 	    (name_len > 14 && strncasecmp((const char *)name, "session_track_", 14) == 0)) {
 		/* The client turned our eyes off, or a name mypool would not write into a
 		 * statement: the state stays where it is. */
@@ -535,7 +536,9 @@ void session_begin_command(struct session *s, const uint8_t *sql, size_t len)
 	free(s->read_back);
 	s->read_back = (s->scan & SQL_SYSVAR_UNTRACKED) ? sqlscan_read_back_sql((const char *)sql, len, false) : NULL;
 	free(s->read_users);
-	s->read_users = (s->scan & SQL_USER_VAR) && transaction_pooling(s) ? sqlscan_read_back_sql((const char *)sql, len, true) : NULL;
+	s->read_users = (s->scan & SQL_USER_VAR) && transaction_pooling(s)
+				? sqlscan_read_back_sql((const char *)sql, len, true)
+				: NULL;
 	s->hold_next = false;
 	s->kill_query = false; /* a KILL QUERY for the previous statement came too late */
 	s->be_sent = false;
