@@ -46,6 +46,7 @@ struct backend {
 	struct varset uvars;   /* user variables set by mypool or a client, as SQL literals */
 	struct stmt_cache stmts; /* statements prepared on this connection */
 	unsigned gen;          /* pool generation it was made in */
+	unsigned globals;      /* pool_globals() when its server session began (connect, reset) */
 	uint32_t client_id;    /* the session id CONNECTION_ID() returns here; 0 = the server's own */
 	uint32_t lid_owner;    /* session whose LAST_INSERT_ID() is in effect; 0 = none (value 0) */
 	uint32_t lid_version;  /* ... and which of its values (session's lid_version) */

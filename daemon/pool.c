@@ -49,6 +49,7 @@ static bool can_open(const struct pool_account *a)
 struct kind {
 	struct pool_account *acct;
 	bool found_rows;
+	unsigned globals; /* not part of the kind: which backend of it to prefer (take_idle) */
 };
 
 enum waiter_state {
@@ -63,6 +64,7 @@ struct pool {
 	pthread_mutex_t lock;
 	const struct config *cfg;   /* replaced on reload: read with pool_cfg() */
 	unsigned gen;               /* bumped when the server address or account changes */
+	unsigned globals;           /* SET GLOBAL statements seen (atomic; pool_globals()) */
 	unsigned server_charset;    /* from the server's handshake (atomic) */
 	pool_wake_fn wake;
 	struct backend *idle;       /* LIFO */
@@ -249,6 +251,7 @@ static struct backend *connect_in_slot(struct pool *p, const struct kind *k, enu
 	pthread_mutex_lock(&p->lock);
 	unsigned gen = p->gen;
 	pthread_mutex_unlock(&p->lock);
+	unsigned globals = pool_globals(p); /* before the server session begins */
 	/* The account's password under the config that is in effect now. */
 	const char *password = config_account_password(cfg, a->name);
 	struct backend *b = NULL;
@@ -259,6 +262,7 @@ static struct backend *connect_in_slot(struct pool *p, const struct kind *k, enu
 	pthread_mutex_lock(&p->lock);
 	if (b) {
 		b->gen = gen;
+		b->globals = globals;
 		b->acct = a;
 		__atomic_store_n(&p->server_charset, b->server_charset, __ATOMIC_RELAXED);
 	}
@@ -288,20 +292,30 @@ static struct backend *connect_in_slot(struct pool *p, const struct kind *k, enu
 	return b;
 }
 
-/* Locked: take the warmest idle backend of kind k (or of any kind), if any; one that the
- * calling thread's loop already watches first (moving a socket to another loop costs system
- * calls on both). */
+/* Locked: b is idle, the warmest. */
+static void idle_push(struct pool *p, struct backend *b)
+{
+	b->next = p->idle;
+	p->idle = b;
+	p->n_idle++;
+}
+
+/* Locked: take the warmest idle backend of kind k (or of any kind), if any. Preferred: one whose
+ * server session began under the global values of the client's login (k->globals: an older one
+ * is reset first, and a newer one shows the client global values it did not log in with), and
+ * one that the calling thread's loop already watches (moving a socket to another loop costs
+ * system calls on both). */
 static struct backend *take_idle(struct pool *p, const struct kind *k, bool any)
 {
 	struct backend **found = NULL;
+	int best = -1;
 	const struct event_base *mine = io_get_base();
-	for (struct backend **pp = &p->idle; *pp; pp = &(*pp)->next) {
+	for (struct backend **pp = &p->idle; *pp && best < 3; pp = &(*pp)->next) {
 		if (any || kind_is(*pp, k)) {
-			if (!found)
+			int score = 2 * ((*pp)->globals == k->globals) + ((*pp)->io.base == mine);
+			if (score > best) {
 				found = pp;
-			if ((*pp)->io.base == mine) {
-				found = pp;
-				break;
+				best = score;
 			}
 		}
 	}
@@ -314,8 +328,31 @@ static struct backend *take_idle(struct pool *p, const struct kind *k, bool any)
 	return b;
 }
 
-struct backend *pool_checkout(struct pool *p, const char *user, bool found_rows, void *thread,
-			      enum pool_error *perr, char *err, size_t errlen)
+unsigned pool_globals(struct pool *p)
+{
+	return __atomic_load_n(&p->globals, __ATOMIC_ACQUIRE);
+}
+
+void pool_globals_changed(struct pool *p)
+{
+	__atomic_add_fetch(&p->globals, 1, __ATOMIC_RELEASE);
+}
+
+/* COM_RESET_CONNECTION: the server session begins again, from today's global values. */
+static int reset(struct pool *p, struct backend *b)
+{
+	unsigned globals = pool_globals(p);
+	if (backend_reset(b) != 0)
+		return -1;
+	b->globals = globals;
+	pthread_mutex_lock(&p->lock);
+	p->resets++;
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
+static struct backend *checkout(struct pool *p, const char *user, bool found_rows, unsigned globals, void *thread,
+				enum pool_error *perr, char *err, size_t errlen)
 {
 	*perr = POOL_OK;
 	for (;;) {
@@ -332,7 +369,14 @@ struct backend *pool_checkout(struct pool *p, const char *user, bool found_rows,
 			*perr = POOL_UNAVAILABLE;
 			return NULL;
 		}
+		k.globals = globals;
 		struct backend *b = take_idle(p, &k, false);
+		if (b && (int)(globals - b->globals) > 0 && p->n_total < pool_cfg(p)->pool_size && can_open(k.acct)) {
+			/* It began before a SET GLOBAL the client saw: a reset would make it unfit for
+			 * the clients that logged in before, so a new one is opened and it stays theirs. */
+			idle_push(p, b);
+			b = NULL;
+		}
 		if (b) {
 			pthread_mutex_unlock(&p->lock);
 			if (backend_alive(b, IDLE_CHECK_MS))
@@ -426,6 +470,20 @@ struct backend *pool_checkout(struct pool *p, const char *user, bool found_rows,
 	}
 }
 
+struct backend *pool_checkout(struct pool *p, const char *user, bool found_rows, unsigned globals, void *thread,
+			      enum pool_error *perr, char *err, size_t errlen)
+{
+	for (;;) {
+		struct backend *b = checkout(p, user, found_rows, globals, thread, perr, err, errlen);
+		/* Older than the client's login, and a SET GLOBAL came between (the counter may
+		 * wrap: the difference decides). */
+		if (!b || (int)(globals - b->globals) <= 0 || reset(p, b) == 0)
+			return b;
+		log_info("backend %u failed its reset: %s", b->server_id, b->error);
+		close_backend(p, b);
+	}
+}
+
 void pool_waiter_woken(struct pool_waiter *w)
 {
 	__atomic_store_n(&w->wake_pending, false, __ATOMIC_RELEASE);
@@ -435,13 +493,8 @@ void pool_waiter_woken(struct pool_waiter *w)
 void pool_release(struct pool *p, struct backend *b)
 {
 	const struct config *cfg = pool_cfg(p);
-	if (!b->broken && b->dirty) {
-		if (backend_reset(b) == 0) {
-			pthread_mutex_lock(&p->lock);
-			p->resets++;
-			pthread_mutex_unlock(&p->lock);
-		}
-	}
+	if (!b->broken && b->dirty)
+		reset(p, b);
 	uint64_t now = mono_ms();
 	pthread_mutex_lock(&p->lock);
 	bool too_many = p->n_total > cfg->pool_size; /* a reload lowered pool_size */
@@ -481,9 +534,7 @@ void pool_release(struct pool *p, struct backend *b)
 		close_backend(p, b);
 		return;
 	}
-	b->next = p->idle;
-	p->idle = b;
-	p->n_idle++;
+	idle_push(p, b);
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -520,7 +571,7 @@ void pool_maintain(struct pool *p)
 	/* min_idle backends, and the retries of a down server, are of the [backend] account. */
 	for (;;) {
 		pthread_mutex_lock(&p->lock);
-		struct kind k = { account_get(p, cfg->backend_user), false };
+		struct kind k = { account_get(p, cfg->backend_user), false, 0 };
 		uint64_t down_until = k.acct ? k.acct->down_until_ms : 0;
 		bool want = k.acct && !p->shutting_down && p->n_idle < cfg->min_idle && p->n_total < cfg->pool_size &&
 			    (!down_until || mono_ms() >= down_until);
@@ -700,7 +751,7 @@ unsigned pool_server_charset(struct pool *p)
 void pool_warm(struct pool *p)
 {
 	pthread_mutex_lock(&p->lock);
-	struct kind k = { account_get(p, pool_cfg(p)->backend_user), false };
+	struct kind k = { account_get(p, pool_cfg(p)->backend_user), false, 0 };
 	bool want = k.acct && !p->shutting_down && p->n_total == 0 && pool_cfg(p)->pool_size > 0;
 	if (want)
 		slot_take(p, k.acct);

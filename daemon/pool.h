@@ -59,10 +59,17 @@ void pool_set_config(struct pool *p, const struct config *cfg);
 
 /* Get a backend for a client of `user` (its [users] entry), logged in as the server account
  * the current config gives that user, with or without CLIENT_FOUND_ROWS (suspends while
- * connecting or waiting). On failure returns NULL, sets *perr and writes the reason into err.
- * `thread` identifies the caller for the wake-up. */
-struct backend *pool_checkout(struct pool *p, const char *user, bool found_rows, void *thread,
+ * connecting or waiting). `globals`: pool_globals() when the client's session began; a backend
+ * whose server session is older than that is reset first. On failure returns NULL, sets *perr
+ * and writes the reason into err. `thread` identifies the caller for the wake-up. */
+struct backend *pool_checkout(struct pool *p, const char *user, bool found_rows, unsigned globals, void *thread,
 			      enum pool_error *perr, char *err, size_t errlen);
+/* A server session takes its variables from the global values when it begins (connect,
+ * reset); a pooled one began earlier. pool_globals() counts the SET GLOBAL statements clients
+ * ran through this pool (pool_globals_changed(), after each), so that a client sees the global
+ * values of its own login time, as directly. */
+unsigned pool_globals(struct pool *p);
+void pool_globals_changed(struct pool *p);
 /* Return a backend: broken ones are closed, dirty ones reset first (suspends). */
 void pool_release(struct pool *p, struct backend *b);
 /* Periodic upkeep from a maintenance coroutine: close idle backends past server_idle_timeout

@@ -493,7 +493,8 @@ int session_acquire(struct session *s, uint8_t seq)
 	enum pool_error pe;
 	char err[256];
 	s->phase = PH_WAITING;
-	s->be = pool_checkout(s->t->w->pool, s->user, s->caps & CAP_FOUND_ROWS, s->t, &pe, err, sizeof(err));
+	s->be = pool_checkout(s->t->w->pool, s->user, s->caps & CAP_FOUND_ROWS, s->globals, s->t, &pe, err,
+			      sizeof(err));
 	s->be_fresh = true;
 	s->phase = PH_ACTIVE;
 	if (s->be && (s->killed || s->kill_query)) {
@@ -710,6 +711,8 @@ int session_finish(struct session *s, enum relay r, uint8_t first_seq)
 		if (s->scan & SQL_SET_LAST_INSERT_ID)
 			s->lid_dirty = true;
 	}
+	if (s->scan & SQL_SET_GLOBAL)
+		pool_globals_changed(s->t->w->pool); /* clients from now on must see it */
 	if (b && b->diag_pending)
 		s->hold_next = true; /* the next SHOW WARNINGS / GET DIAGNOSTICS must see them */
 	switch (r) {
@@ -847,6 +850,7 @@ static void forget_state(struct session *s)
 	s->last_insert_id = 0;
 	s->multi_stmt = s->caps & CAP_MULTI_STATEMENTS;
 	s->status = STATUS_AUTOCOMMIT;
+	s->globals = pool_globals(s->t->w->pool); /* the server takes today's global values too */
 }
 
 #define SHA2_PLUGIN "caching_sha2_password"
@@ -1455,6 +1459,7 @@ void session_start(struct worker_thread *t, int fd, uint32_t id, bool tcp)
 		peer_of(s);
 	s->phase = PH_HANDSHAKE;
 	s->started_ms = s->login_ms = mono_ms();
+	s->globals = pool_globals(t->w->pool);
 	buf_init(&s->in, 0);
 	buf_init(&s->out, 0);
 	buf_init(&s->bin, 0);

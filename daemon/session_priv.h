@@ -113,6 +113,7 @@ struct session {
 	bool lid_dirty;        /* LAST_INSERT_ID() may have changed: read it before letting go */
 	uint64_t started_ms;
 	uint64_t login_ms;     /* when the current login (connect or COM_CHANGE_USER) began */
+	unsigned globals;      /* pool_globals() then, or at the last COM_RESET_CONNECTION */
 	/* Transaction pooling: the client's session state, applied to whichever backend it gets. */
 	struct varset vars;     /* system variables it changed (from the session trackers) */
 	unsigned pins;          /* 1 << enum pin_reason: keep the backend until reset/disconnect */

@@ -152,6 +152,8 @@ static unsigned scan(const char *s, size_t len, struct names *nm, struct names *
 				size_t n = i - start;
 				const char *dot = memchr(name, '.', n);
 				if (dot) {
+					if (st.seen_set && word_is(name, (size_t)(dot - name), "global") && assigns(s, len, i))
+						flags |= SQL_SET_GLOBAL;
 					n -= (size_t)(dot + 1 - name);
 					name = dot + 1;
 				} else if (st.seen_set && assigns(s, len, i)) {
@@ -217,6 +219,8 @@ static unsigned scan(const char *s, size_t len, struct names *nm, struct names *
 				flags |= SQL_CALLS;
 			if (word_is(w, n, "SET"))
 				st.seen_set = true;
+			else if (st.seen_set && word_is(w, n, "GLOBAL"))
+				flags |= SQL_SET_GLOBAL;
 			if (word_is(w, n, "INTO"))
 				st.seen_into = true;
 			else if (word_is(w, n, "TEMPORARY") && (st.first_create || st.first_drop))

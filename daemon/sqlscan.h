@@ -29,6 +29,7 @@ enum sqlscan_flag {
 	                                  the trackers do not report (sqlscan_untracked_vars) */
 	SQL_CALLS = 1u << 13,          /* a name followed by '(', or CALL: maybe a stored program,
 	                                  whose effects the text does not show */
+	SQL_SET_GLOBAL = 1u << 14,     /* SET GLOBAL, SET @@global.x: what new sessions start with */
 };
 
 /* Split a short command into at most max words of up to 31 bytes (longer ones are cut),

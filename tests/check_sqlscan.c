@@ -163,6 +163,26 @@ START_TEST(test_untracked_system_variables)
 }
 END_TEST
 
+/* SET GLOBAL changes what a new session starts with: pooled connections made before must be
+ * reset before a newer client gets one (found by mtr's func_system, delete_returning_grant). */
+START_TEST(test_set_global)
+{
+	ck_assert(scan("SET GLOBAL max_connections = 10") & SQL_SET_GLOBAL);
+	ck_assert(scan("set global sql_mode=''") & SQL_SET_GLOBAL);
+	ck_assert(scan("SET @@global.sql_mode = ''") & SQL_SET_GLOBAL);
+	ck_assert(scan("SET @@GLOBAL.sql_mode := ''") & SQL_SET_GLOBAL);
+	ck_assert(scan("SET sql_mode = '', GLOBAL wait_timeout = 5") & SQL_SET_GLOBAL);
+	ck_assert(scan("SET GLOBAL TRANSACTION ISOLATION LEVEL SERIALIZABLE") & SQL_SET_GLOBAL);
+	ck_assert(scan("SELECT 1; SET GLOBAL x = 1") & SQL_SET_GLOBAL);
+	/* Reads of global values, and other statements. */
+	ck_assert(!(scan("SET @old = @@global.sql_mode") & SQL_SET_GLOBAL));
+	ck_assert(!(scan("SELECT @@global.sql_mode") & SQL_SET_GLOBAL));
+	ck_assert(!(scan("SHOW GLOBAL VARIABLES LIKE 'x'") & SQL_SET_GLOBAL));
+	ck_assert(!(scan("SET SESSION sql_mode = 'GLOBAL'") & SQL_SET_GLOBAL));
+	ck_assert(!(scan("SELECT * FROM information_schema.global_variables") & SQL_SET_GLOBAL));
+}
+END_TEST
+
 static int users(const char *sql, char names[][SQLSCAN_NAME_MAX + 1], int max)
 {
 	return sqlscan_user_vars(sql, strlen(sql), names, max);
@@ -229,6 +249,7 @@ static Suite *sqlscan_suite(void)
 	tcase_add_test(tc, test_several_statements);
 	tcase_add_test(tc, test_untracked_system_variables);
 	tcase_add_test(tc, test_user_variable_names);
+	tcase_add_test(tc, test_set_global);
 	suite_add_tcase(s, tc);
 	return s;
 }

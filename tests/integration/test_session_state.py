@@ -266,3 +266,55 @@ class UserVariablesTest(harness.TestCase):
             self.connect(autocommit=True).cursor().execute("SELECT 1")
         self.assertServerError(e.exception, 9001)
         self.assertEqual(q(a, "SELECT LENGTH(@big)"), ((20000,),))
+
+
+class GlobalValuesTest(harness.TestCase):
+    """Regression (MariaDB's own suite, func_system and delete_returning_grant): a client that
+    logged in after a SET GLOBAL got a pooled server connection made before it, and saw the old
+    value where a direct session sees the new one. Two server connections, so that in session
+    pooling too the new client gets one that began before the SET GLOBAL."""
+
+    shared_daemon = False
+    VAR = "div_precision_increment"
+
+    def setUp(self):
+        super().setUp()
+        if not harness.DIRECT:  # each test from a pool whose connections all began at its start
+            d = harness.Mypoold(pool_size=2).start()
+            self.addCleanup(d.stop)
+            self.target = d.socket
+
+    def session_value(self, c):
+        return q(c, "SELECT @@session." + self.VAR)[0][0]
+
+    def restore(self, old):
+        c = self.connect()
+        q(c, "SET GLOBAL %s = %d" % (self.VAR, old))
+        c.close()
+
+    def check(self, form):
+        old = q(self.direct(), "SELECT @@global." + self.VAR)[0][0]
+        # Through mypool: a SET GLOBAL straight to the server is one mypool cannot know of.
+        self.addCleanup(self.restore, old)
+        b = self.connect(autocommit=True)
+        self.assertEqual(self.session_value(b), old)
+        a = self.connect(autocommit=True)
+        self.assertEqual(self.session_value(a), old)
+        b.close()
+        q(a, form % (self.VAR, old + 3))
+        c = self.connect(autocommit=True)
+        self.assertEqual(self.session_value(c), old + 3, "a new login sees the new global value")
+        c.close()
+        # The client that ran it keeps its own session value, as directly, until it resets its
+        # session (COM_RESET_CONNECTION: the server takes the global values again).
+        self.assertEqual(self.session_value(a), old)
+        a._execute_command(harness.COM_RESET_CONNECTION, b"")
+        a._read_ok_packet()
+        self.assertEqual(self.session_value(a), old + 3)
+        a.close()
+
+    def test_set_global(self):
+        self.check("SET GLOBAL %s = %d")
+
+    def test_set_at_at_global(self):
+        self.check("SET @@global.%s = %d")
