@@ -233,8 +233,7 @@ out:
 		b->broken = true;
 		snprintf(b->error, sizeof(b->error), "cannot go back to database after a prepare");
 	}
-	session_backend_lost(s);
-	relay_send_errf(s, seq, 9003, "08S01", "mypool: lost connection to backend: %s", b->error);
+	session_lost_backend_err(s, seq, "");
 	session_release(s);
 	return 0;
 }
@@ -394,8 +393,7 @@ static int send_with_types(struct session *s, struct pkt *p, const struct stmt *
 	if (tail == -2)
 		return -2;
 	if (rc != 0 || tail != 0) {
-		session_backend_lost(s);
-		relay_send_errf(s, 1, 9003, "08S01", "mypool: lost connection to backend: %s", s->be->error);
+		session_lost_backend_err(s, 1, "");
 		session_release(s);
 		return -1;
 	}

@@ -194,6 +194,20 @@ void session_backend_lost(struct session *s)
 		s->state_lost = true;
 }
 
+void session_lost_backend_err(struct session *s, uint8_t seq, const char *when)
+{
+	session_backend_lost(s);
+	if (s->state_lost) {
+		/* The session ends with it: what a client hears when its server goes away during a
+		 * statement, so that its connector discards the connection (2013, CR_SERVER_LOST). */
+		relay_send_errf(s, seq, CR_SERVER_LOST, "HY000", "mypool: lost connection to backend%s, which held "
+				"this session's state: %s", when, s->be->error);
+	} else {
+		relay_send_errf(s, seq, ER_MYPOOL_BACKEND_LOST, "08S01", "mypool: lost connection to backend%s: %s", when,
+				s->be->error);
+	}
+}
+
 /* Give the backend back. It is reset before anyone else gets it if it may carry state of this
  * client that mypool does not track: always in session pooling; in transaction pooling when
  * the client pinned it or leaves in the middle of a transaction. */
@@ -239,8 +253,7 @@ static void sync_failed(struct session *s, uint8_t seq)
 {
 	struct backend *b = s->be;
 	if (b->broken) {
-		session_backend_lost(s);
-		relay_send_errf(s, seq, ER_MYPOOL_BACKEND_LOST, "08S01", "mypool: lost connection to backend: %s", b->error);
+		session_lost_backend_err(s, seq, "");
 	} else {
 		relay_send_err(s, seq, (uint16_t)backend_errno(b), backend_sqlstate(b), backend_error(b));
 	}
@@ -599,9 +612,7 @@ int session_forward(struct session *s, const struct pkt *p, bool may_retry)
 	}
 	if (fw == -3)
 		relay_client_consume(s, p); /* a whole command: it is not run anywhere */
-	session_backend_lost(s);
-	relay_send_errf(s, (uint8_t)(p->seq + 1), ER_MYPOOL_BACKEND_LOST, "08S01", "mypool: lost connection to backend: %s",
-			b->error);
+	session_lost_backend_err(s, (uint8_t)(p->seq + 1), "");
 	session_release(s);
 	return fw == -3 ? 1 : -1;
 }
@@ -724,15 +735,14 @@ int session_finish(struct session *s, enum relay r, uint8_t first_seq)
 		snprintf(b->error, sizeof(b->error), "client went away during the response");
 		return -1;
 	case RELAY_BACKEND_GONE:
-		session_backend_lost(s);
 		if (!s->torn && (!s->be_sent || s->err_ok)) {
 			/* Nothing of the response yet, between rows or between results: an ERR may
 			 * stand there and ends the response. */
-			relay_send_errf(s, (uint8_t)(s->be_sent ? s->last_seq + 1 : first_seq), ER_MYPOOL_BACKEND_LOST,
-					"08S01", "mypool: lost connection to backend during query: %s", b->error);
+			session_lost_backend_err(s, (uint8_t)(s->be_sent ? s->last_seq + 1 : first_seq), " during query");
 		} else {
 			/* In the middle of a packet or of a result set's metadata: the stream cannot
 			 * be repaired, closing it is how the client learns. */
+			session_backend_lost(s);
 			buf_reset(&s->out);
 			s->state_lost = true;
 		}

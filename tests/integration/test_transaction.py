@@ -934,6 +934,38 @@ class RestoreTest(TxTestCase):
 # ---------------------------------------------------------------------------------------------
 # 7., 8.: the next transaction's characteristics, warnings
 
+class ServerEndsTransactionTest(TxTestCase):
+    """Regression (MariaDB's own suite, transaction_timeout): the server closes a connection
+    that sits in a transaction (its idle_transaction_timeout); the client then got mypool's 9003
+    where a direct client gets 2013 (lost connection), and connectors that look for 2006/2013
+    kept a connection that was over. Now: 2013, and the session ends, in both pool modes."""
+
+    def check(self, mode):
+        target = self.sandbox.socket
+        if not DIRECT:
+            d = harness.Mypoold(pool_mode=mode).start()
+            self.addCleanup(d.stop)
+            target = d.socket
+        c = self.connect(target=target, autocommit=True)
+        q(c, "SET SESSION idle_transaction_timeout = 1")
+        q(c, "BEGIN")
+        q(c, "SELECT 1")
+        time.sleep(2.5)
+        with self.assertRaises(pymysql.MySQLError) as cm:
+            q(c, "SELECT 2")
+        self.assertIn(cm.exception.args[0], (2006, 2013), cm.exception.args)
+        with self.assertRaises(pymysql.MySQLError):
+            q(c, "SELECT 3")
+        # Everyone else goes on.
+        self.assertEqual(q(self.connect(target=target, autocommit=True), "SELECT 4"), ((4,),))
+
+    def test_transaction_pooling(self):
+        self.check("transaction")
+
+    def test_session_pooling(self):
+        self.check("session")
+
+
 class TransactionStateTest(TxTestCase):
 
     def trx(self, conn, write=False):
