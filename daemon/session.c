@@ -197,15 +197,13 @@ void session_backend_lost(struct session *s)
 void session_lost_backend_err(struct session *s, uint8_t seq, const char *when)
 {
 	session_backend_lost(s);
-	if (s->state_lost) {
-		/* The session ends with it: what a client hears when its server goes away during a
-		 * statement, so that its connector discards the connection (2013, CR_SERVER_LOST). */
-		relay_send_errf(s, seq, CR_SERVER_LOST, "HY000", "mypool: lost connection to backend%s, which held "
-				"this session's state: %s", when, s->be->error);
-	} else {
+	/* If the session ends with it, the client sees what it would directly when its server
+	 * goes away: its connection closes (the connector says 2013 or 2006, the codes that make
+	 * applications and pools drop a connection). A server-sent 2013 would not do: libmariadb
+	 * reads one in the middle of LOAD DATA LOCAL as a malformed packet. */
+	if (!s->state_lost)
 		relay_send_errf(s, seq, ER_MYPOOL_BACKEND_LOST, "08S01", "mypool: lost connection to backend%s: %s", when,
 				s->be->error);
-	}
 }
 
 /* Give the backend back. It is reset before anyone else gets it if it may carry state of this

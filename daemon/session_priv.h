@@ -51,7 +51,6 @@ struct worker_thread;
 #define ER_MYPOOL_POOL_TIMEOUT 9001
 #define ER_MYPOOL_BACKEND_DOWN 9002
 #define ER_MYPOOL_BACKEND_LOST 9003
-#define CR_SERVER_LOST 2013
 #define ER_MYPOOL_SHUTDOWN 1053
 #define ER_UNKNOWN_COM 1047
 #define ER_ACCESS_DENIED 1045
@@ -201,8 +200,8 @@ int relay_forward_command(struct session *s, const struct pkt *p, bool *too_larg
 int session_acquire(struct session *s, uint8_t seq);
 void session_release(struct session *s);
 void session_backend_lost(struct session *s);
-/* The backend failed (session_backend_lost) and the client gets an ERR with sequence id seq:
- * 9003, or 2013 if the session ends with it. `when`: "" or " during query". */
+/* The backend failed (session_backend_lost): the client gets 9003 (sequence id seq), or nothing
+ * if the session ends with it (it sees its connection close). `when`: "" or " during query". */
 void session_lost_backend_err(struct session *s, uint8_t seq, const char *when);
 /* Start a command: clear per-command state; look at its SQL (NULL: none) for untracked state. */
 void session_begin_command(struct session *s, const uint8_t *sql, size_t len);

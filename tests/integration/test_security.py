@@ -335,16 +335,15 @@ class ServerDiesMidResultTest(harness.TestCase):
         self.assertEqual(q(c, "DO 1"), ())
 
     def session_ends(self, mode, state):
-        """After `state`, the server dies mid-result: 2013 (what a client hears when its own
-        server goes away, so that its connector drops the connection), then the session is
-        gone."""
+        """After `state`, the server dies mid-result: the session is gone with it, and the
+        client sees what it would if its own server went away, its connection closing (2013:
+        connectors then drop the connection)."""
         d = self.dying("between", mode)
         c = self.connect(target=d.socket, database=None, read_timeout=harness.scaled(10), autocommit=True)
         q(c, state)
         with self.assertRaises(pymysql.MySQLError) as cm:
             q(c, "SELECT v FROM t")
         self.assertEqual(cm.exception.args[0], 2013, cm.exception.args)
-        self.assertIn("mypool: lost connection to backend during query", cm.exception.args[1])
         with self.assertRaises(pymysql.MySQLError):
             q(c, "DO 1")
 
