@@ -9,7 +9,8 @@
  * ids count from 2^31 (session.h), far above a server's ids; where one number is both, the
  * session id wins. KILL QUERY interrupts the statement that session
  * runs (KILL QUERY of its backend's server id, sent over the caller's own backend); KILL
- * CONNECTION does that and closes the session. KILL USER and KILL QUERY ID are refused. */
+ * CONNECTION does that and closes the session. KILL USER and KILL QUERY ID are refused. An id
+ * given as an expression (KILL @id) is evaluated on the client's own server connection. */
 #include "autoconfig.h"
 
 #include <ctype.h>
@@ -76,11 +77,15 @@ static void kill_on_thread(struct worker_thread *t, void *arg)
 	for (struct session *s = t->sessions; s; s = s->next) {
 		if (s->id != o->session_id)
 			continue;
+		bool running = s->phase == PH_ACTIVE || s->phase == PH_WAITING;
+		if (running)
+			s->kill_query = true; /* it runs a command: interrupt it */
 		if (o->mode == 'C')
 			s->killed = true;
-		if (s->phase == PH_ACTIVE || s->phase == PH_WAITING)
-			s->kill_query = true; /* it runs a command: interrupt it */
-		if (s->phase != PH_ACTIVE || s->be_reading)
+		/* KILL QUERY of an idle session does nothing, as on the server: only a wait for
+		 * the backend's response, for a backend or for RESUME is ended. */
+		if (o->mode == 'C' ? s->phase != PH_ACTIVE || s->be_reading
+				   : s->phase == PH_WAITING || (s->phase == PH_ACTIVE && s->be_reading))
 			io_wake(s->co);
 		break;
 	}
@@ -111,36 +116,108 @@ void kill_interrupt_statement(struct session *s)
 	backend_close(k);
 }
 
-/* Parse "KILL [HARD|SOFT] [CONNECTION|QUERY] <id>". Returns 0 (mode 'C' or 'Q'), 1 for the forms
- * mypool refuses (USER, QUERY ID), -1 if it is not a KILL statement mypool understands. */
-static int parse(const char *sql, size_t len, char *mode, uint32_t *id)
+/* The next word of sql from *i on, if it is `kw` (any case) followed by a blank or the end: *i
+ * moves past it. */
+static bool next_is(const char *sql, size_t len, size_t *i, const char *kw)
 {
-	char w[4][32];
-	int n = sqlscan_words(sql, len, w, 4);
-	if (n < 2 || strcasecmp(w[0], "KILL") != 0)
+	size_t j = *i, n = strlen(kw);
+	while (j < len && isspace((unsigned char)sql[j]))
+		j++;
+	if (len - j < n || strncasecmp(sql + j, kw, n) != 0 || (j + n < len && !isspace((unsigned char)sql[j + n])))
+		return false;
+	*i = j + n;
+	return true;
+}
+
+/* Parse "KILL [HARD|SOFT] [CONNECTION|QUERY] <id>". Returns 0 (mode 'C' or 'Q'; *id set if the
+ * id is a number, else *expr and *expr_len give the expression), 1 for the forms mypool refuses
+ * (USER, QUERY ID), -1 if it is not a KILL statement. */
+static int parse(const char *sql, size_t len, char *mode, uint32_t *id, const char **expr, size_t *expr_len)
+{
+	size_t i = 0;
+	if (!next_is(sql, len, &i, "KILL"))
 		return -1;
-	int at = 1;
-	if (strcasecmp(w[at], "HARD") == 0 || strcasecmp(w[at], "SOFT") == 0)
-		at++;
+	if (!next_is(sql, len, &i, "HARD"))
+		next_is(sql, len, &i, "SOFT");
 	*mode = 'C';
-	if (at < n && strcasecmp(w[at], "USER") == 0)
+	if (next_is(sql, len, &i, "USER"))
 		return 1;
-	if (at < n && strcasecmp(w[at], "CONNECTION") == 0) {
-		at++;
-	} else if (at < n && strcasecmp(w[at], "QUERY") == 0) {
+	if (next_is(sql, len, &i, "QUERY")) {
 		*mode = 'Q';
-		at++;
-		if (at < n && strcasecmp(w[at], "ID") == 0)
+		if (next_is(sql, len, &i, "ID"))
 			return 1;
+	} else {
+		next_is(sql, len, &i, "CONNECTION");
 	}
-	if (at != n - 1)
+	while (len > i && (isspace((unsigned char)sql[len - 1]) || sql[len - 1] == ';'))
+		len--;
+	while (i < len && isspace((unsigned char)sql[i]))
+		i++;
+	if (i == len)
 		return -1;
-	char *end;
-	unsigned long v = strtoul(w[at], &end, 10);
-	if (*end || !isdigit((unsigned char)w[at][0]) || v > UINT32_MAX)
-		return -1;
-	*id = (uint32_t)v;
+	*expr = sql + i;
+	*expr_len = len - i;
+	unsigned long long v = 0;
+	size_t j = i;
+	while (j < len && isdigit((unsigned char)sql[j]) && v <= UINT32_MAX)
+		v = v * 10 + (unsigned)(sql[j++] - '0');
+	if (j == len && v <= UINT32_MAX) {
+		*expr = NULL;
+		*id = (uint32_t)v;
+	}
 	return 0;
+}
+
+/* What would end a statement early or change what mypool follows of the session: an expression
+ * with any of these is not evaluated for a KILL. */
+#define KILL_EXPR_REFUSED                                                                                  \
+	(SQL_USER_VAR | SQL_TEMP_TABLE | SQL_GET_LOCK | SQL_PREPARE | SQL_LOCKING | SQL_LOAD_LOCAL |       \
+	 SQL_SET_LAST_INSERT_ID | SQL_MULTI | SQL_SYSVAR_UNTRACKED | SQL_SET_GLOBAL)
+
+static void take_id(void *arg, const char *name, enum value_kind kind, const char *value, size_t len)
+{
+	(void)name, (void)kind, (void)len;
+	*(long long *)arg = value ? strtoll(value, NULL, 10) : 0;
+}
+
+/* KILL <expression>: MariaDB evaluates it (KILL @id, KILL CONNECTION_ID()); so does mypool, on
+ * the client's own server connection in its session state, as the client's account. 0 with the
+ * id (an id out of range is 0: unknown), or -1 when the client has the error. */
+static int evaluate(struct session *s, const char *expr, size_t len, uint32_t *id)
+{
+	session_begin_command(s, (const uint8_t *)expr, len);
+	if ((s->scan & KILL_EXPR_REFUSED) || memchr(expr, 0, len)) {
+		relay_send_err(s, 1, 1064, "42000", "mypool: KILL takes a number, or an expression that sets nothing");
+		return -1;
+	}
+	char *sql = malloc(len + 32);
+	if (!sql) {
+		relay_send_err(s, 1, 1037, "HY001", "mypool: out of memory");
+		return -1;
+	}
+	snprintf(sql, len + 32, "SELECT CAST((%.*s) AS SIGNED)", (int)len, expr);
+	long long v = 0;
+	int rc = session_acquire(s, 1);
+	if (rc == 0) {
+		rc = backend_select_row(s->be, sql, take_id, &v);
+		if (s->scan & SQL_CALLS)
+			s->be->dirty = true; /* a stored function may have changed the session */
+	}
+	free(sql);
+	if (rc == 0) {
+		*id = v > 0 && v <= UINT32_MAX ? (uint32_t)v : 0;
+		return 0;
+	}
+	if (!s->be)
+		return -1; /* session_acquire sent the error */
+	if (s->be->broken) {
+		session_lost_backend_err(s, 1, "");
+		session_release(s);
+	} else {
+		s->be->diag_pending = true; /* the error is cleared before anyone else gets it */
+		relay_send_err(s, 1, (uint16_t)backend_errno(s->be), backend_sqlstate(s->be), backend_error(s->be));
+	}
+	return -1;
 }
 
 static int run(struct session *s, char mode, uint32_t id)
@@ -188,19 +265,25 @@ bool kill_is_statement(const uint8_t *sql, size_t len)
 int kill_query(struct session *s, struct pkt *p)
 {
 	char mode;
-	uint32_t id;
-	int rc = parse((const char *)p->data + 1, p->len - 1, &mode, &id);
-	relay_client_consume(s, p);
+	uint32_t id = 0;
+	const char *expr = NULL;
+	size_t expr_len = 0;
+	int rc = parse((const char *)p->data + 1, p->len - 1, &mode, &id, &expr, &expr_len);
 	if (rc > 0) {
+		relay_client_consume(s, p);
 		relay_send_err(s, 1, ER_NOT_SUPPORTED_YET, "42000",
 			       "mypool: KILL USER and KILL QUERY ID are not supported: they would reach every client");
 		return 0;
 	}
 	if (rc < 0) {
+		relay_client_consume(s, p);
 		relay_send_err(s, 1, 1064, "42000", "mypool: cannot read this KILL statement (KILL [CONNECTION|QUERY] id)");
 		return 0;
 	}
-	return run(s, mode, id);
+	/* The expression is in s->in until the packet is consumed. */
+	rc = expr ? evaluate(s, expr, expr_len, &id) : 0;
+	relay_client_consume(s, p);
+	return rc == 0 ? run(s, mode, id) : 0;
 }
 
 int kill_command(struct session *s, struct pkt *p)

@@ -10,8 +10,7 @@ import harness
 from harness import Mypoold
 
 
-@unittest.skipIf(harness.DIRECT, "KILL is mapped by mypool")
-class KillTest(unittest.TestCase):
+class Daemon:
     @classmethod
     def setUpClass(cls):
         users = {harness.APP_USER: harness.APP_PASSWORD, "other": "otherpw"}
@@ -44,6 +43,10 @@ class KillTest(unittest.TestCase):
         th.start()
         time.sleep(0.5)
         return th, box
+
+
+@unittest.skipIf(harness.DIRECT, "KILL is mapped by mypool")
+class KillTest(Daemon, unittest.TestCase):
 
     def test_kill_query_by_session_id(self):
         a, b = self.connect(), self.connect()
@@ -132,3 +135,42 @@ class KillTest(unittest.TestCase):
         with self.assertRaises(pymysql.err.MySQLError):
             a.cursor().execute("SELECT 1")
         b.close()
+
+
+@unittest.skipIf(harness.DIRECT, "KILL is mapped by mypool")
+class KillExpressionTest(Daemon, unittest.TestCase):
+    """Regression (MariaDB's own suite, sp-bugs): MariaDB evaluates the id of a KILL (KILL @id,
+    KILL CONNECTION_ID()); mypool answered 1064 "cannot read this KILL statement". Now it
+    evaluates it on the client's own server connection, in the client's session state."""
+
+    def code_of(self, conn, sql):
+        with self.assertRaises(pymysql.err.MySQLError) as cm:
+            conn.cursor().execute(sql)
+        return cm.exception.args[0]
+
+    def test_user_variable(self):
+        a, b = self.connect(), self.connect()
+        b.cursor().execute("SET @victim = %d" % self.session_id(a))
+        b.cursor().execute("DO 1")  # the variable must follow b to whichever connection it gets
+        b.cursor().execute("KILL QUERY @victim")  # a is idle: nothing to interrupt
+        a.cursor().execute("SELECT 1")
+        b.cursor().execute("KILL CONNECTION @victim")
+        time.sleep(0.3)
+        self.assertIn(self.code_of(a, "SELECT 1"), (1927, 2006, 2013))
+        b.cursor().execute("SELECT 1")  # the killer goes on
+
+    def test_expressions(self):
+        a = self.connect()
+        # What MariaDB answers for these (mysql-test main.sp-bugs): the value, then the lookup.
+        self.assertEqual(self.code_of(a, "KILL  (('x' IN ( SELECT 1)) MOD 44);"), 1094)
+        self.assertEqual(self.code_of(a, "KILL 1 + 2"), 1094)
+        self.assertEqual(self.code_of(a, "KILL no_such_column"), 1054)  # the server's own error
+        self.assertEqual(self.code_of(a, "KILL QUERY CONNECTION_ID()"), 1317)  # itself
+        a.cursor().execute("SHOW WARNINGS")
+        # An expression that would change the session's state, or run a second statement.
+        self.assertEqual(self.code_of(a, "KILL @x := 5"), 1064)
+        self.assertEqual(self.code_of(a, "KILL 1; DROP TABLE t"), 1064)
+        cur = a.cursor()
+        cur.execute("SELECT @x")
+        self.assertEqual(cur.fetchone(), (None,))
+        self.assertEqual(self.code_of(a, "KILL CONNECTION_ID()"), 1927)
