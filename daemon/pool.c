@@ -338,8 +338,7 @@ void pool_globals_changed(struct pool *p)
 	__atomic_add_fetch(&p->globals, 1, __ATOMIC_RELEASE);
 }
 
-/* COM_RESET_CONNECTION: the server session begins again, from today's global values. */
-static int reset(struct pool *p, struct backend *b)
+int pool_reset(struct pool *p, struct backend *b)
 {
 	unsigned globals = pool_globals(p);
 	if (backend_reset(b) != 0)
@@ -477,7 +476,7 @@ struct backend *pool_checkout(struct pool *p, const char *user, bool found_rows,
 		struct backend *b = checkout(p, user, found_rows, globals, thread, perr, err, errlen);
 		/* Older than the client's login, and a SET GLOBAL came between (the counter may
 		 * wrap: the difference decides). */
-		if (!b || (int)(globals - b->globals) <= 0 || reset(p, b) == 0)
+		if (!b || (int)(globals - b->globals) <= 0 || pool_reset(p, b) == 0)
 			return b;
 		log_info("backend %u failed its reset: %s", b->server_id, b->error);
 		close_backend(p, b);
@@ -494,7 +493,7 @@ void pool_release(struct pool *p, struct backend *b)
 {
 	const struct config *cfg = pool_cfg(p);
 	if (!b->broken && b->dirty)
-		reset(p, b);
+		pool_reset(p, b);
 	uint64_t now = mono_ms();
 	pthread_mutex_lock(&p->lock);
 	bool too_many = p->n_total > cfg->pool_size; /* a reload lowered pool_size */

@@ -70,6 +70,9 @@ struct backend *pool_checkout(struct pool *p, const char *user, bool found_rows,
  * values of its own login time, as directly. */
 unsigned pool_globals(struct pool *p);
 void pool_globals_changed(struct pool *p);
+/* COM_RESET_CONNECTION on b (suspends): its server session begins again, from today's global
+ * values; counted in the pool's resets. 0, or -1 (b is broken). */
+int pool_reset(struct pool *p, struct backend *b);
 /* Return a backend: broken ones are closed, dirty ones reset first (suspends). */
 void pool_release(struct pool *p, struct backend *b);
 /* Periodic upkeep from a maintenance coroutine: close idle backends past server_idle_timeout

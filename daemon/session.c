@@ -306,7 +306,7 @@ static int sync_backend(struct session *s, uint8_t seq)
 	 * using the same names, needs none. */
 	for (size_t i = 0; i < b->uvars.n; i++) {
 		if (!varset_get(&s->uvars, b->uvars.v[i].name)) {
-			if (backend_reset(b) != 0)
+			if (pool_reset(s->t->w->pool, b) != 0)
 				goto fail;
 			break;
 		}
@@ -662,6 +662,9 @@ static void read_user_col(void *arg, const char *name, enum value_kind kind, con
 	bool ok = varset_name_ok(r->name, strlen(r->name)) &&
 		  varset_user_literal(&lit, r->kind, r->value, r->hex, r->cs, value) && !lit.failed;
 	buf_put_u8(&lit, 0);
+	const char *old = varset_get(&s->uvars, r->name);
+	if (old)
+		r->bytes -= strlen(old) + 1; /* replaced: counted once, at its new size */
 	if (ok && (r->bytes += lit.len) <= s->cfg->max_user_variable_bytes) {
 		varset_set(&s->uvars, r->name, strlen(r->name), (const char *)lit.data, lit.len - 1);
 		varset_set(&s->be->uvars, r->name, strlen(r->name), (const char *)lit.data, lit.len - 1);

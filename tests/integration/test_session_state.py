@@ -268,6 +268,18 @@ class UserVariablesTest(harness.TestCase):
         self.assertEqual(q(a, "SELECT LENGTH(@big)"), ((20000,),))
 
 
+    def test_reassigned_counts_once(self):
+        # Regression: a variable set again was counted at its old size and its new one, so a
+        # value of more than half of max_user_variable_bytes pinned when it was set twice.
+        a = self.connect(autocommit=True)
+        for n in (5000, 5001, 5002):
+            q(a, "SET @v = REPEAT('y', %d)" % n)
+        b = self.connect(autocommit=True)  # the only server connection is free
+        self.assertEqual(q(b, "SELECT @v"), ((None,),))
+        b.close()
+        self.assertEqual(q(a, "SELECT LENGTH(@v)"), ((5002,),))
+
+
 class GlobalValuesTest(harness.TestCase):
     """Regression (MariaDB's own suite, func_system and delete_returning_grant): a client that
     logged in after a SET GLOBAL got a pooled server connection made before it, and saw the old
