@@ -122,11 +122,8 @@ static void clients_on_thread(struct worker_thread *t, struct stats *c)
 static void server_row(struct stats_table *tb, const struct backend *b, uint32_t client_id)
 {
 	stats_cell(tb, "%" PRIu32, b->server_id);
-	stats_cell(tb, "%s", client_id ? "active" : "idle");
-	if (client_id)
-		stats_cell(tb, "%" PRIu32, client_id);
-	else
-		stats_cell(tb, NULL);
+	stats_cell(tb, "%s", "active");
+	stats_cell(tb, "%" PRIu32, client_id);
 	if (b->schema)
 		stats_cell(tb, "%s", b->schema);
 	else
@@ -139,7 +136,7 @@ static void server_row(struct stats_table *tb, const struct backend *b, uint32_t
 static void servers_on_thread(struct worker_thread *t, struct stats *c)
 {
 	for (struct session *s = t->sessions; s; s = s->next)
-		if (s->be)
+		if (s->be && s->be->pool_state == PS_ACTIVE) /* else the pool lists it (resetting) */
 			server_row(&c->tb, s->be, s->id);
 }
 
@@ -319,9 +316,22 @@ static void show_clients(struct session *s)
 	stats_table_free(&c.tb);
 }
 
-static void idle_server_row(const struct backend *b, void *arg)
+static void pool_server_row(const struct pool_server *srv, void *arg)
 {
-	server_row(arg, b, 0);
+	struct stats_table *tb = arg;
+	if (srv->server_id)
+		stats_cell(tb, "%" PRIu32, srv->server_id);
+	else
+		stats_cell(tb, NULL);
+	stats_cell(tb, "%s", pool_state_name(srv->state));
+	stats_cell(tb, NULL);
+	stats_cell(tb, srv->schema ? "%s" : NULL, srv->schema);
+	stats_cell(tb, "%s", srv->account);
+	stats_cell(tb, "%s", srv->found_rows ? "yes" : "no");
+	if (srv->created_ms)
+		stats_cell(tb, "%" PRIu64, (mono_ms() - srv->created_ms) / 1000);
+	else
+		stats_cell(tb, NULL);
 }
 
 static void show_servers(struct session *s)
@@ -330,7 +340,7 @@ static void show_servers(struct session *s)
 					     "age_s" };
 	struct stats c = { .each = servers_on_thread, .tb = { .ncols = 7 } };
 	stats_collect_wait(s->t->w, s->t, &c);
-	pool_foreach_idle(s->t->w->pool, idle_server_row, &c.tb);
+	pool_foreach(s->t->w->pool, pool_server_row, &c.tb);
 	send_table(s, names, &c.tb);
 	stats_table_free(&c.tb);
 }

@@ -19,6 +19,7 @@
 #include "coro.h"
 #include "io.h"
 #include "log.h"
+#include "pool.h"
 
 /* Statements kept prepared per backend connection before the least used one is closed. */
 #define BACKEND_STMT_CACHE 256
@@ -154,20 +155,28 @@ static int infile_error(void *ptr, char *msg, unsigned len)
 	return 2068; /* CR_LOAD_DATA_LOCAL_INFILE_REJECTED */
 }
 
-struct backend *backend_connect(const struct config *cfg, const char *user, const char *password, bool found_rows,
-				char *err, size_t errlen)
+struct backend *backend_new(const char *account, bool found_rows)
 {
 	struct backend *b = calloc(1, sizeof(*b));
-	MYSQL *m = b ? mysql_init(NULL) : NULL;
-	if (!m) {
-		snprintf(err, errlen, "out of memory");
+	if (!b)
+		return NULL;
+	b->mysql = mysql_init(NULL);
+	if (!b->mysql) {
 		free(b);
 		return NULL;
 	}
-	b->mysql = m;
+	b->fd = -1;
 	b->io.fd = -1;
 	b->found_rows = found_rows;
-	snprintf(b->account, sizeof(b->account), "%s", user);
+	snprintf(b->account, sizeof(b->account), "%s", account);
+	varset_init(&b->vars);
+	varset_init(&b->uvars);
+	return b;
+}
+
+int backend_open(struct backend *b, const struct config *cfg, const char *password, char *err, size_t errlen)
+{
+	MYSQL *m = b->mysql;
 	unsigned timeout_s = (cfg->connect_timeout_ms + 999) / 1000;
 	/* CLIENT_LOCAL_FILES toward the server: LOAD DATA LOCAL requests are relayed to clients
 	 * that asked for them (relay.c); mypool itself never reads a file. */
@@ -182,12 +191,12 @@ struct backend *backend_connect(const struct config *cfg, const char *user, cons
 	/* Without multi-statements: mypool's own statements never run with them on (own_mode()),
 	 * clients that use them get them switched on before their command (session.c). */
 	unsigned long flags = CLIENT_MULTI_RESULTS | CLIENT_PS_MULTI_RESULTS;
-	if (found_rows)
+	if (b->found_rows)
 		flags |= CLIENT_FOUND_ROWS;
 	MYSQL *ret = NULL;
 	b->op_timeout_ms = cfg->connect_timeout_ms;
 	arm(b);
-	int st = mysql_real_connect_start(&ret, m, cfg->backend_host, user, password,
+	int st = mysql_real_connect_start(&ret, m, cfg->backend_host, b->account, password,
 					  NULL, cfg->backend_port, cfg->backend_socket, flags);
 	while (st)
 		st = mysql_real_connect_cont(&ret, m, wait_mysql(b, st));
@@ -197,9 +206,7 @@ struct backend *backend_connect(const struct config *cfg, const char *user, cons
 				 mysql_error(m), mysql_errno(m));
 		else
 			snprintf(err, errlen, "%s (%u)", mysql_error(m), mysql_errno(m));
-		mysql_close(m);
-		free(b);
-		return NULL;
+		return -1;
 	}
 	b->fd = mysql_get_socket(m);
 	/* Connector/C's non-blocking API leaves the socket itself blocking between its calls; the
@@ -222,17 +229,29 @@ struct backend *backend_connect(const struct config *cfg, const char *user, cons
 	b->server_charset = (uint8_t)m->server_language;
 	b->multi_stmt = false;
 	b->created_ms = b->idle_since_ms = mono_ms();
-	varset_init(&b->vars);
-	varset_init(&b->uvars);
 	stmt_cache_init(&b->stmts, BACKEND_STMT_CACHE, cfg->statement_cache_bytes);
 	b->track = cfg->pool_mode == POOL_TRANSACTION;
 	if (b->track && enable_trackers(b) != 0) {
 		snprintf(err, errlen, "cannot enable session tracking: %s", b->error);
-		backend_close(b);
-		return NULL;
+		backend_disconnect(b);
+		return -1;
 	}
 	log_debug("backend %u connected (caps 0x%llx)", b->server_id, (unsigned long long)b->caps);
-	return b;
+	return 0;
+}
+
+struct backend *backend_connect(const struct config *cfg, const char *user, const char *password, bool found_rows,
+				char *err, size_t errlen)
+{
+	struct backend *b = backend_new(user, found_rows);
+	if (!b) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (backend_open(b, cfg, password, err, errlen) == 0)
+		return b;
+	backend_close(b);
+	return NULL;
 }
 
 int backend_init_unconnected(struct backend *b)
@@ -244,28 +263,43 @@ int backend_init_unconnected(struct backend *b)
 	return 0;
 }
 
-void backend_close(struct backend *b)
+void backend_disconnect(struct backend *b)
 {
-	if (!b)
+	if (!b->mysql)
 		return;
 	io_fd_release(&b->io); /* before Connector/C closes the fd, whose number may be reused */
-	if (b->broken) {
+	if (b->broken && b->fd >= 0) {
 		/* Do not talk to a connection in an unknown state: drop the socket. */
 		shutdown(b->fd, SHUT_RDWR);
 	}
-	if (coro_current()) {
+	if (coro_current() && b->fd >= 0) {
 		arm(b);
 		int st = mysql_close_start(b->mysql);
 		while (st)
 			st = mysql_close_cont(b->mysql, wait_mysql(b, st));
 	} else {
-		mysql_close(b->mysql); /* at exit, outside any coroutine: may block briefly */
+		mysql_close(b->mysql); /* never connected, or at exit outside any coroutine */
 	}
+	b->mysql = NULL;
+	b->fd = -1;
+}
+
+void backend_free(struct backend *b)
+{
+	if (!b)
+		return;
+	backend_disconnect(b); /* if that was not done */
 	free(b->schema);
 	varset_free(&b->vars);
 	varset_free(&b->uvars);
 	stmt_cache_free(&b->stmts);
 	free(b);
+}
+
+void backend_close(struct backend *b)
+{
+	if (b)
+		backend_free(b);
 }
 
 /* Before each of mypool's own statements: multi-statements off, so that whatever a statement
@@ -595,3 +629,12 @@ bool backend_alive(struct backend *b, unsigned min_idle_ms)
 unsigned backend_errno(const struct backend *b) { return mysql_errno(b->mysql); }
 const char *backend_sqlstate(const struct backend *b) { return mysql_sqlstate(b->mysql); }
 const char *backend_error(const struct backend *b) { return mysql_error(b->mysql); }
+
+const struct pool_ops backend_pool_ops = {
+	.create = backend_new,
+	.connect = backend_open,
+	.reset = backend_reset,
+	.alive = backend_alive,
+	.disconnect = backend_disconnect,
+	.destroy = backend_free,
+};

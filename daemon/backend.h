@@ -20,6 +20,7 @@
 struct config;
 struct pool;
 struct pool_account;
+struct pool_ops;
 typedef struct st_mysql MYSQL;
 
 struct backend {
@@ -55,19 +56,31 @@ struct backend {
 	uint64_t deadline_ms;  /* the end of the current one's (see arm() in backend.c) */
 	uint64_t created_ms;
 	uint64_t idle_since_ms;
-	struct backend *next;  /* pool lists */
+	/* The pool's: the list of its state it is on (pool.c move()). */
+	struct backend *pool_prev, *pool_next;
+	int pool_state;        /* enum pool_state */
+	bool pool_listed;
+	bool evicted;          /* closed to make room for another account: its slot is given away */
 	char error[256];       /* last error, for logs and "backend unavailable: ..." */
 };
 
-/* Connect to cfg's server and log in as account `user` (at most 80 bytes) with `password`.
- * Returns a new backend or NULL with the reason in err. Suspends the calling coroutine. */
+/* A backend of account `account` (at most 80 bytes), not connected yet; NULL if out of memory. */
+struct backend *backend_new(const char *account, bool found_rows);
+/* Connect to cfg's server and log in as b's account with `password` (suspends): 0, or -1 with
+ * the reason in err (b is then for backend_free). */
+int backend_open(struct backend *b, const struct config *cfg, const char *password, char *err, size_t errlen);
+/* Both: a new backend, or NULL with the reason in err. */
 struct backend *backend_connect(const struct config *cfg, const char *user, const char *password, bool found_rows,
 				char *err, size_t errlen);
 /* For tests that drive a backend over a socket of their own: a Connector/C handle that never
  * connects, so mypool's own statements on b fail at once (2006). 0, or -1 out of memory. */
 int backend_init_unconnected(struct backend *b);
-/* Close (COM_QUIT unless broken) and free. Suspends. */
+/* Close (COM_QUIT unless broken; suspends), then free; backend_close does both. */
+void backend_disconnect(struct backend *b);
+void backend_free(struct backend *b);
 void backend_close(struct backend *b);
+/* What the pool does to its backends (pool.h). */
+extern const struct pool_ops backend_pool_ops;
 
 /* mypool's own statements; 0 on success, else the server error (see backend_errno etc.).
  * A connection-level failure also sets b->broken. */

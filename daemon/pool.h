@@ -21,6 +21,33 @@ struct config;
 struct coro;
 struct pool;
 
+/* The state of a server connection in the pool: it is on its account's list of that state. */
+enum pool_state {
+	PS_CONNECTING, /* being opened */
+	PS_IDLE,       /* in the pool */
+	PS_ACTIVE,     /* a client's, or mypool's own (upkeep) */
+	PS_RESETTING,  /* COM_RESET_CONNECTION on its way */
+	PS_CLOSING,    /* COM_QUIT on its way */
+	POOL_STATES
+};
+const char *pool_state_name(enum pool_state st);
+
+/* What the pool does to a server connection (each may suspend); the daemon's are backend.c's
+ * (backend_pool_ops), the unit tests' a fake. */
+struct pool_ops {
+	/* A backend not connected yet, of `account` (at most 80 bytes); NULL if out of memory. */
+	struct backend *(*create)(const char *account, bool found_rows);
+	/* Connect and log in: 0, or -1 with the reason in err. */
+	int (*connect)(struct backend *b, const struct config *cfg, const char *password, char *err, size_t errlen);
+	/* COM_RESET_CONNECTION: 0, or -1 (then b->broken). */
+	int (*reset)(struct backend *b);
+	/* false if the server closed it while idle (checked only past min_idle_ms idle). */
+	bool (*alive)(struct backend *b, unsigned min_idle_ms);
+	/* Say goodbye (COM_QUIT, unless broken) and close the socket; then destroy frees it. */
+	void (*disconnect)(struct backend *b);
+	void (*destroy)(struct backend *b);
+};
+
 /* A client waiting for a backend; lives on the waiting coroutine's stack. */
 struct pool_waiter {
 	struct pool_waiter *next;
@@ -52,7 +79,7 @@ struct pool_stats {
 	uint64_t waits, wait_ms_total; /* checkouts that had to wait, and how long in all */
 };
 
-struct pool *pool_create(const struct config *cfg, pool_wake_fn wake);
+struct pool *pool_create(const struct config *cfg, pool_wake_fn wake, const struct pool_ops *ops);
 /* Close every idle backend (suspends) and free the pool; all backends must be back. */
 void pool_destroy(struct pool *p);
 void pool_set_config(struct pool *p, const struct config *cfg);
@@ -79,8 +106,18 @@ void pool_release(struct pool *p, struct backend *b);
  * (keeping min_idle) and past server_lifetime; open new ones up to min_idle; retry a down
  * backend. Suspends. */
 void pool_maintain(struct pool *p);
-/* Call fn for each idle backend, with the pool lock held (fn must not block or call the pool). */
-void pool_foreach_idle(struct pool *p, void (*fn)(const struct backend *b, void *arg), void *arg);
+/* Call fn for each server connection that no client holds (connecting, idle, resetting,
+ * closing), with the pool lock held (fn must not block or call the pool). Active ones are their
+ * clients': only the client's own thread may read them. */
+struct pool_server {
+	enum pool_state state;
+	const char *account;
+	bool found_rows;
+	uint32_t server_id;  /* 0 while connecting */
+	const char *schema;  /* NULL: none, or connecting */
+	uint64_t created_ms; /* 0 while connecting */
+};
+void pool_foreach(struct pool *p, void (*fn)(const struct pool_server *srv, void *arg), void *arg);
 /* At startup: open one connection (if there is none) to learn what the server announces, and
  * keep it idle in the pool. Suspends. */
 void pool_warm(struct pool *p);

@@ -381,7 +381,7 @@ int worker_main(const struct config *cfg, const int *listen_fds, unsigned n_list
 	w.n_threads = cfg->threads ? cfg->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
 	if (w.n_threads < 1)
 		w.n_threads = 1;
-	w.pool = pool_create(cfg, wake_waiter);
+	w.pool = pool_create(cfg, wake_waiter, &backend_pool_ops);
 	w.threads = calloc(w.n_threads, sizeof(*w.threads));
 	if (!w.pool || !w.threads) {
 		log_error("out of memory");
