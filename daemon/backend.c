@@ -19,7 +19,6 @@
 #include "coro.h"
 #include "io.h"
 #include "log.h"
-#include "pool.h"
 
 /* Statements kept prepared per backend connection before the least used one is closed. */
 #define BACKEND_STMT_CACHE 256
@@ -629,12 +628,3 @@ bool backend_alive(struct backend *b, unsigned min_idle_ms)
 unsigned backend_errno(const struct backend *b) { return mysql_errno(b->mysql); }
 const char *backend_sqlstate(const struct backend *b) { return mysql_sqlstate(b->mysql); }
 const char *backend_error(const struct backend *b) { return mysql_error(b->mysql); }
-
-const struct pool_ops backend_pool_ops = {
-	.create = backend_new,
-	.connect = backend_open,
-	.reset = backend_reset,
-	.alive = backend_alive,
-	.disconnect = backend_disconnect,
-	.destroy = backend_free,
-};

@@ -20,7 +20,6 @@
 struct config;
 struct pool;
 struct pool_account;
-struct pool_ops;
 typedef struct st_mysql MYSQL;
 
 struct backend {
@@ -79,8 +78,6 @@ int backend_init_unconnected(struct backend *b);
 void backend_disconnect(struct backend *b);
 void backend_free(struct backend *b);
 void backend_close(struct backend *b);
-/* What the pool does to its backends (pool.h). */
-extern const struct pool_ops backend_pool_ops;
 
 /* mypool's own statements; 0 on success, else the server error (see backend_errno etc.).
  * A connection-level failure also sets b->broken. */

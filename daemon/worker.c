@@ -80,6 +80,16 @@ void worker_call(struct worker_thread *t, void (*fn)(struct worker_thread *t, vo
 	post(t, m);
 }
 
+/* What the pool does to its server connections: backend.c's functions. */
+static const struct pool_ops backend_ops = {
+	.create = backend_new,
+	.connect = backend_open,
+	.reset = backend_reset,
+	.alive = backend_alive,
+	.disconnect = backend_disconnect,
+	.destroy = backend_free,
+};
+
 static void wake_waiter(struct pool_waiter *w)
 {
 	post_new(w->thread, MSG_WAKE, -1, w);
@@ -381,7 +391,7 @@ int worker_main(const struct config *cfg, const int *listen_fds, unsigned n_list
 	w.n_threads = cfg->threads ? cfg->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
 	if (w.n_threads < 1)
 		w.n_threads = 1;
-	w.pool = pool_create(cfg, wake_waiter, &backend_pool_ops);
+	w.pool = pool_create(cfg, wake_waiter, &backend_ops);
 	w.threads = calloc(w.n_threads, sizeof(*w.threads));
 	if (!w.pool || !w.threads) {
 		log_error("out of memory");
