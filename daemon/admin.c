@@ -96,7 +96,7 @@ static void clients_on_thread(struct worker_thread *t, struct stats *c)
 	uint64_t now = mono_ms();
 	for (struct session *s = t->sessions; s; s = s->next) {
 		char pins[256];
-		pins_text(s->pins, pins, sizeof(pins));
+		pins_text(s->hold.pins, pins, sizeof(pins));
 		stats_cell(&c->tb, "%" PRIu32, s->id);
 		stats_cell(&c->tb, "%s", s->user);
 		char addr[64];
@@ -107,11 +107,15 @@ static void clients_on_thread(struct worker_thread *t, struct stats *c)
 		else
 			stats_cell(&c->tb, NULL);
 		stats_cell(&c->tb, "%s", s->admin ? "console" : phase_name(s->phase));
-		if (s->be)
+		if (s->be) {
 			stats_cell(&c->tb, "%" PRIu32, s->be->server_id);
-		else
+			enum hold_reason why = hold_why(&s->hold);
+			stats_cell(&c->tb, why == HOLD_NONE ? NULL : "%s", hold_reason_name(why));
+		} else {
 			stats_cell(&c->tb, NULL);
-		stats_cell(&c->tb, "%s", (s->status & STATUS_IN_TRANS) ? "yes" : "no");
+			stats_cell(&c->tb, NULL);
+		}
+		stats_cell(&c->tb, "%s", (s->hold.status & STATUS_IN_TRANS) ? "yes" : "no");
 		stats_cell(&c->tb, "%s", pins);
 		stats_cell(&c->tb, "%u", t->idx);
 		stats_cell(&c->tb, "%" PRIu64, (now - s->started_ms) / 1000);
@@ -190,7 +194,7 @@ static void pools_on_thread(struct worker_thread *t, struct stats *st)
 			continue;
 		r->per[i].clients++;
 		for (int p = 0; p < PIN_COUNT; p++)
-			if (s->pins & (1u << p))
+			if (s->hold.pins & (1u << p))
 				r->per[i].pinned[p]++;
 	}
 }
@@ -308,9 +312,9 @@ static void show_stats(struct session *s)
 
 static void show_clients(struct session *s)
 {
-	static const char *const names[] = { "id", "user", "addr", "db", "state", "server_id", "in_transaction",
-					     "pinned_by", "thread", "age_s" };
-	struct stats c = { .each = clients_on_thread, .tb = { .ncols = 10 } };
+	static const char *const names[] = { "id", "user", "addr", "db", "state", "server_id", "held_for",
+					     "in_transaction", "pinned_by", "thread", "age_s" };
+	struct stats c = { .each = clients_on_thread, .tb = { .ncols = 11 } };
 	stats_collect_wait(s->t->w, s->t, &c);
 	send_table(s, names, &c.tb);
 	stats_table_free(&c.tb);

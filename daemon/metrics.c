@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "hold.h"
 #include "log.h"
 #include "metrics.h"
 #include "stats.h"

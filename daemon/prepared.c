@@ -456,7 +456,7 @@ static int cmd_execute(struct session *s, struct pkt *p)
 	if (cols.fresh.len && s->be)
 		stmt_cache_set_cols(&s->be->stmts, server_id, &cols.fresh);
 	buf_free(&cols.fresh);
-	set_busy(s, st, r == RELAY_DONE && (flags & CURSOR_TYPE_READ_ONLY) && (s->status & STATUS_CURSOR_EXISTS), false);
+	set_busy(s, st, r == RELAY_DONE && (flags & CURSOR_TYPE_READ_ONLY) && (s->hold.status & STATUS_CURSOR_EXISTS), false);
 	return session_finish(s, r, 1);
 }
 
@@ -477,10 +477,10 @@ static int cmd_fetch(struct session *s, struct pkt *p)
 	int fw = session_forward(s, p, false);
 	if (fw != 0)
 		return fw < 0 ? -1 : 0;
-	uint16_t status = s->status;
+	uint16_t status = s->hold.status;
 	bool done;
 	enum relay r = relay_rows(s, &status, &done);
-	s->status = status;
+	s->hold.status = status;
 	if (r != RELAY_DONE || s->resp_err || !(status & STATUS_CURSOR_EXISTS) || (status & STATUS_LAST_ROW_SENT))
 		set_busy(s, st, false, st->long_data);
 	return session_finish(s, r, 1);

@@ -68,7 +68,7 @@ void relay_send_errf(struct session *s, uint8_t seq, uint16_t code, const char *
 
 void relay_send_ok(struct session *s, uint8_t seq)
 {
-	struct proto_ok ok = { .status = s->status };
+	struct proto_ok ok = { .status = s->hold.status };
 	proto_write_ok(&s->out, seq, s->caps, &ok);
 	s->last_seq = seq;
 }
@@ -459,7 +459,7 @@ enum relay relay_rows(struct session *s, uint16_t *status, bool *done)
 				/* The details of a change flagged in an EOF arrive with the next OK:
 				 * keep the backend until then. */
 				if (eof.status & STATUS_SESSION_STATE_CHANGED)
-					s->hold_next = true;
+					hold_next(&s->hold, HOLD_STATE_DETAILS);
 			}
 			s->err_ok = false;
 			*done = !(*status & STATUS_MORE_RESULTS);
@@ -585,7 +585,7 @@ enum relay relay_result(struct session *s, bool *done, struct relay_cols *cols)
 	case 0x00: {
 		uint16_t status = 0;
 		enum relay r = relay_ok(s, len, &status);
-		s->status = status;
+		s->hold.status = status;
 		*done = !(status & STATUS_MORE_RESULTS);
 		return r;
 	}
@@ -599,7 +599,7 @@ enum relay relay_result(struct session *s, bool *done, struct relay_cols *cols)
 	if (proto_is_eof(p, len)) {
 		struct proto_eof eof;
 		if (proto_parse_eof(p, len, &eof) == 0)
-			s->status = eof.status;
+			s->hold.status = eof.status;
 		eof_fix_status(s);
 		return relay_pass(s, len);
 	}
@@ -659,7 +659,7 @@ enum relay relay_result(struct session *s, bool *done, struct relay_cols *cols)
 		const uint8_t *q = buf_head(&s->bin) + PROTO_HEADER_LEN;
 		if (!proto_is_eof(q, len)) {
 			/* The server skipped the EOF after the definitions too: write it. */
-			proto_write_eof(&s->out, ++s->last_seq, 0, s->status);
+			proto_write_eof(&s->out, ++s->last_seq, 0, s->hold.status);
 			s->seq_shift++;
 			eof_done = true;
 		}
@@ -681,13 +681,13 @@ enum relay relay_result(struct session *s, bool *done, struct relay_cols *cols)
 		rr = relay_pass(s, len);
 		if (rr != RELAY_DONE || cursor) {
 			if (cursor)
-				s->status = eof.status;
+				s->hold.status = eof.status;
 			return rr;
 		}
 	}
-	uint16_t status = s->status;
+	uint16_t status = s->hold.status;
 	rr = relay_rows(s, &status, done);
-	s->status = status;
+	s->hold.status = status;
 	return rr;
 }
 

@@ -29,21 +29,6 @@
 /* How much of a slow statement the log shows. */
 #define SLOW_LOG_TEXT 200
 
-const char *pin_reason_name(enum pin_reason r)
-{
-	switch (r) {
-	case PIN_USER_VAR: return "user variable";
-	case PIN_TEMP_TABLE: return "temporary table";
-	case PIN_LOCK: return "named lock";
-	case PIN_CONNECTION_ID: return "connection id";
-	case PIN_PREPARE: return "SQL prepared statement";
-	case PIN_TABLE_LOCK: return "table lock";
-	case PIN_STATE: return "untracked session state";
-	case PIN_COUNT: break;
-	}
-	return "?";
-}
-
 static bool transaction_pooling(const struct session *s)
 {
 	return s->cfg->pool_mode == POOL_TRANSACTION;
@@ -51,9 +36,8 @@ static bool transaction_pooling(const struct session *s)
 
 static void pin(struct session *s, enum pin_reason r)
 {
-	if (s->pins & (1u << r) || !transaction_pooling(s))
+	if (!hold_pin(&s->hold, r))
 		return;
-	s->pins |= 1u << r;
 	s->t->stats.pins[r]++;
 	log_debug("pinned to backend %u: %s", s->be ? s->be->server_id : 0, pin_reason_name(r));
 }
@@ -158,11 +142,11 @@ void session_track_state(struct session *s, const struct proto_ok *ok)
 			break;
 		case TRACK_TRANSACTION_CHARACTERISTICS:
 			explained = true;
-			s->trx_chars = item.name_len > 0;
+			hold_trx_characteristics(&s->hold, (unsigned)item.name_len);
 			break;
 		case TRACK_TRANSACTION_STATE:
 			explained = true;
-			s->locked = item.name_len >= 8 && item.name[7] == 'L';
+			hold_trx_state(&s->hold, (const char *)item.name, (unsigned)item.name_len);
 			break;
 		default:
 			break;
@@ -179,12 +163,18 @@ void session_track_state(struct session *s, const struct proto_ok *ok)
 /* Whether the client holds state on its backend that no other backend can be given: then a
  * lost backend ends the session (as a lost connection would, directly), instead of the next
  * statement running on another backend outside the transaction the client believes open. */
-static bool holds_state(const struct session *s)
+/* The hold rule, with what prepared.c knows (cursors, long data) brought up to date. */
+static const struct hold *held(struct session *s)
+{
+	s->hold.cursors = prepared_holds_backend(s);
+	return &s->hold;
+}
+
+static bool holds_state(struct session *s)
 {
 	if (s->be_fresh)
 		return false; /* taken for this command: all it has came from s (sync_backend) */
-	return !transaction_pooling(s) || s->pins || (s->status & STATUS_IN_TRANS) || s->locked || s->trx_chars ||
-	       prepared_holds_backend(s);
+	return hold_state_on_connection(held(s));
 }
 
 void session_backend_lost(struct session *s)
@@ -214,13 +204,11 @@ void session_release(struct session *s)
 	if (!s->be)
 		return;
 	struct backend *b = s->be;
-	if (prepared_holds_backend(s)) {
-		b->dirty = true; /* a cursor or long data on the server: the reset clears them */
+	if (hold_state_on_connection(held(s)))
+		b->dirty = true; /* the reset clears it before anyone else gets the connection */
+	if (s->hold.cursors)
 		prepared_backend_gone(s);
-	}
 	s->be = NULL;
-	if (!transaction_pooling(s) || s->pins || (s->status & STATUS_IN_TRANS) || s->locked || s->trx_chars)
-		b->dirty = true;
 	/* Nobody else sees this client's warnings or errors (a reset clears them anyway). */
 	if (b->diag_pending && !b->broken && !b->dirty)
 		backend_clear_diagnostics(b);
@@ -447,10 +435,7 @@ static void after_command(struct session *s)
 		session_release(s);
 		return;
 	}
-	if (!transaction_pooling(s))
-		return;
-	if (s->pins || (s->status & STATUS_IN_TRANS) || s->locked || s->trx_chars || s->hold_next ||
-	    prepared_holds_backend(s))
+	if (hold_why(held(s)) != HOLD_NONE)
 		return;
 	struct backend *b = s->be;
 	if (s->lid_dirty) {
@@ -551,7 +536,7 @@ void session_begin_command(struct session *s, const uint8_t *sql, size_t len)
 	s->read_users = (s->scan & SQL_USER_VAR) && transaction_pooling(s)
 				? sqlscan_read_back_sql((const char *)sql, len, true)
 				: NULL;
-	s->hold_next = false;
+	hold_command(&s->hold);
 	s->kill_query = false; /* a KILL QUERY for the previous statement came too late */
 	s->be_sent = false;
 	s->err_ok = true;
@@ -576,7 +561,7 @@ void session_apply_scan(struct session *s)
 	if (s->scan & SQL_LOCKING)
 		pin(s, PIN_TABLE_LOCK);
 	if (s->scan & SQL_CALC_FOUND_ROWS)
-		s->hold_next = true;
+		hold_next(&s->hold, HOLD_FOUND_ROWS);
 	if ((s->scan & SQL_SYSVAR_UNTRACKED) && !s->read_back)
 		pin(s, PIN_STATE);
 }
@@ -600,7 +585,7 @@ int session_forward(struct session *s, const struct pkt *p, bool may_retry)
 		session_release(s);
 		return -1;
 	}
-	if (fw == -3 && may_retry && s->be_fresh && !s->pins && !(s->status & STATUS_IN_TRANS)) {
+	if (fw == -3 && may_retry && s->be_fresh && !s->hold.pins && !(s->hold.status & STATUS_IN_TRANS)) {
 		/* The server closed a connection that was idle in the pool (restarted, killed,
 		 * wait_timeout): the command never reached it, and the client holds nothing on
 		 * it. Run the command on another connection. */
@@ -726,7 +711,7 @@ int session_finish(struct session *s, enum relay r, uint8_t first_seq)
 	if (s->scan & SQL_SET_GLOBAL)
 		pool_globals_changed(s->t->w->pool); /* clients from now on must see it */
 	if (b && b->diag_pending)
-		s->hold_next = true; /* the next SHOW WARNINGS / GET DIAGNOSTICS must see them */
+		hold_next(&s->hold, HOLD_DIAGNOSTICS); /* SHOW WARNINGS and the like must see them */
 	switch (r) {
 	case RELAY_DONE:
 		return 0;
@@ -856,11 +841,9 @@ static void forget_state(struct session *s)
 	varset_clear(&s->vars);
 	varset_clear(&s->uvars);
 	stmt_table_clear(&s->stmts); /* the server deallocates them too */
-	s->pins = 0;
-	s->hold_next = s->locked = s->trx_chars = false;
+	hold_forget(&s->hold);
 	s->last_insert_id = 0;
 	s->multi_stmt = s->caps & CAP_MULTI_STATEMENTS;
-	s->status = STATUS_AUTOCOMMIT;
 	s->globals = pool_globals(s->t->w->pool); /* the server takes today's global values too */
 }
 
@@ -1118,7 +1101,7 @@ static enum end_status change_user(struct session *s, struct pkt *p)
 static long idle_limit(const struct session *s, const char **key)
 {
 	unsigned t = s->cfg->client_idle_timeout_ms, tx = s->cfg->idle_transaction_timeout_ms;
-	bool holding = (s->status & STATUS_IN_TRANS) || (transaction_pooling(s) && s->be);
+	bool holding = (s->hold.status & STATUS_IN_TRANS) || (transaction_pooling(s) && s->be);
 	*key = "client_idle_timeout";
 	if (holding && tx && (!t || tx < t)) {
 		t = tx;
@@ -1144,7 +1127,7 @@ static enum end_status command_loop(struct session *s)
 			return END_BACKEND_LOST;
 		if (s->killed)
 			return END_KILLED;
-		if (s->drain && !(s->status & STATUS_IN_TRANS))
+		if (s->drain && !(s->hold.status & STATUS_IN_TRANS))
 			return END_DRAINED;
 		s->phase = PH_IDLE;
 		struct pkt p;
@@ -1318,7 +1301,6 @@ static enum end_status authenticate(struct session *s)
 	enum end_status st = auth_user(s, &p, hr.plugin, hr.plugin_len, hr.auth, hr.auth_len, &seq);
 	if (st != END_QUIT)
 		return st;
-	s->status = STATUS_AUTOCOMMIT;
 	if (admin_is_console(s->schema)) {
 		if (!admin_allowed(s->cfg, s->user)) {
 			log_info("user '%s' is not an admin", s->user);
@@ -1471,6 +1453,7 @@ void session_start(struct worker_thread *t, int fd, uint32_t id, bool tcp)
 	s->phase = PH_HANDSHAKE;
 	s->started_ms = s->login_ms = mono_ms();
 	s->globals = pool_globals(t->w->pool);
+	hold_init(&s->hold, !transaction_pooling(s));
 	buf_init(&s->in, 0);
 	buf_init(&s->out, 0);
 	buf_init(&s->bin, 0);
@@ -1497,7 +1480,7 @@ void session_drain_all(struct worker_thread *t)
 	for (struct session *s = t->sessions; s;) {
 		struct session *next = s->next;
 		s->drain = true;
-		if ((s->phase == PH_IDLE || s->phase == PH_HANDSHAKE) && !(s->status & STATUS_IN_TRANS))
+		if ((s->phase == PH_IDLE || s->phase == PH_HANDSHAKE) && !(s->hold.status & STATUS_IN_TRANS))
 			io_wake(s->co); /* may finish and free s */
 		s = next;
 	}

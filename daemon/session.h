@@ -20,20 +20,6 @@ struct worker_thread;
 #define SESSION_ID_BASE 0x80000000u
 uint32_t session_next_id(struct worker *w);
 
-/* Why a client keeps its backend in transaction pooling until COM_RESET_CONNECTION,
- * COM_CHANGE_USER or disconnect: session state that cannot be moved to another connection. */
-enum pin_reason {
-	PIN_USER_VAR,      /* user variables */
-	PIN_TEMP_TABLE,    /* temporary tables */
-	PIN_LOCK,          /* GET_LOCK() named locks */
-	PIN_CONNECTION_ID, /* CONNECTION_ID() was read where the account may not set it */
-	PIN_PREPARE,       /* SQL PREPARE */
-	PIN_TABLE_LOCK,    /* LOCK TABLES, FLUSH TABLES WITH READ LOCK, HANDLER, BACKUP LOCK */
-	PIN_STATE,         /* a state change the trackers report but cannot describe */
-	PIN_COUNT
-};
-const char *pin_reason_name(enum pin_reason r);
-
 /* Start a session for an accepted, non-blocking client fd on thread t (runs until it waits);
  * tcp: the fd came from a TCP listener (its peer address is looked up). */
 void session_start(struct worker_thread *t, int fd, uint32_t id, bool tcp);

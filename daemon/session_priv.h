@@ -12,6 +12,7 @@
 
 #include "auth.h"
 #include "buf.h"
+#include "hold.h"
 #include "io.h"
 #include "proto.h"
 #include "session.h"
@@ -90,7 +91,6 @@ struct session {
 	uint8_t charset;       /* collation id from the handshake */
 	bool multi_stmt;
 	char *schema;          /* the client's default database, NULL = none */
-	uint16_t status;       /* last server status relayed */
 	struct backend *be;
 	bool be_sent;          /* the current response has started reaching the client */
 	bool err_ok;           /* an ERR packet may come next in the current response (before it,
@@ -116,10 +116,7 @@ struct session {
 	unsigned globals;      /* pool_globals() then, or at the last COM_RESET_CONNECTION */
 	/* Transaction pooling: the client's session state, applied to whichever backend it gets. */
 	struct varset vars;     /* system variables it changed (from the session trackers) */
-	unsigned pins;          /* 1 << enum pin_reason: keep the backend until reset/disconnect */
-	bool hold_next;         /* keep the backend for the next command too */
-	bool locked;            /* LOCK TABLES in effect (transaction state 'L') */
-	bool trx_chars;         /* SET TRANSACTION ... waits for the next transaction */
+	struct hold hold;       /* what keeps the backend (hold.h), and the last server status */
 	bool need_collation;    /* character sets changed: ask which collation came with them */
 	bool ignore_space;      /* CLIENT_IGNORE_SPACE: its sql_mode starts with IGNORE_SPACE */
 	uint64_t last_insert_id; /* from this client's OK packets */

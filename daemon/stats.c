@@ -66,7 +66,7 @@ static void add_counts(struct worker_thread *t, struct stats *st)
 		if (s->phase == PH_WAITING)
 			st->waiting++;
 		for (int r = 0; r < PIN_COUNT; r++)
-			if (s->pins & (1u << r))
+			if (s->hold.pins & (1u << r))
 				st->pinned[r]++;
 	}
 }

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "hold.h"
 #include "pool.h"
 #include "session.h"
 #include "worker.h"

@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "hold.h"
+
 struct config;
 struct event;
 struct event_base;
@@ -28,7 +30,7 @@ struct worker_stats {
 	uint64_t bytes_in;  /* from clients */
 	uint64_t bytes_out; /* to clients */
 	uint64_t errors;
-	uint64_t pins[8];   /* clients pinned, by enum pin_reason */
+	uint64_t pins[PIN_COUNT]; /* clients pinned, by enum pin_reason */
 	uint64_t releases;  /* backends returned at a transaction boundary */
 };
 

@@ -41,6 +41,21 @@ class AdminTest(unittest.TestCase):
         self.addCleanup(d.stop)
         return d
 
+    def test_clients_say_why_they_hold_a_server_connection(self):
+        d = self.start(pool_size=3, pool_mode="transaction")
+        tx, warn, free = (harness.connect(d.socket, autocommit=True) for _ in range(3))
+        tx.cursor().execute("BEGIN")
+        tx.cursor().execute("SELECT 1")
+        warn.cursor().execute("SELECT 1/0")  # a warning: kept for one more command
+        free.cursor().execute("SELECT 1")  # nothing keeps it
+        rc, lines, err = admin_cli(d, "SHOW CLIENTS")
+        self.assertEqual(rc, 0, err)
+        by_id = {c["id"]: c for c in as_dicts(lines)}
+        self.assertEqual(by_id[str(tx.thread_id())]["held_for"], "transaction")
+        self.assertEqual(by_id[str(warn.thread_id())]["held_for"], "warnings")
+        self.assertEqual(by_id[str(free.thread_id())]["held_for"], "NULL")
+        self.assertEqual(by_id[str(free.thread_id())]["server_id"], "NULL")
+
     def test_show_commands(self):
         d = self.start(pool_size=3, pool_mode="transaction")
         app = harness.connect(d.socket)
@@ -62,6 +77,7 @@ class AdminTest(unittest.TestCase):
         self.assertEqual(len(app_rows), 1, clients)
         self.assertEqual(app_rows[0]["in_transaction"], "yes")
         self.assertEqual(app_rows[0]["pinned_by"], "user variable")
+        self.assertEqual(app_rows[0]["held_for"], "pinned")  # the first reason of hold.h's order
         self.assertEqual(app_rows[0]["db"], "test")
         self.assertEqual(app_rows[0]["addr"], "unix")
         self.assertNotEqual(app_rows[0]["server_id"], "NULL")
