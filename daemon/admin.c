@@ -5,7 +5,7 @@
  * Users listed in admin_users who connect to the database `mypool` get this console instead of
  * a server session; anyone else gets ERR 1044 for it. Answers are real result sets. What lives
  * on the worker threads (their sessions, their counters) is collected by sending a function to
- * each thread's mailbox (worker_call) and waiting until the last one has answered: no thread
+ * each thread's mailbox (thread_call) and waiting until the last one has answered: no thread
  * reads another's data. */
 #include "autoconfig.h"
 
@@ -28,7 +28,7 @@
 #include "session_priv.h"
 #include "sqlscan.h"
 #include "stats.h"
-#include "worker.h"
+#include "thread.h"
 
 #define ER_DBACCESS_DENIED 1044
 #define ER_PARSE 1064
@@ -442,7 +442,7 @@ static void run_query(struct session *s, const char *sql, size_t len)
 		log_info("admin %s: RESUME", s->user);
 		__atomic_store_n(&wk->paused, false, __ATOMIC_RELAXED);
 		for (unsigned i = 0; i < wk->n_threads; i++)
-			worker_call(&wk->threads[i], resume_on_thread, NULL);
+			thread_call(&wk->threads[i], resume_on_thread, NULL);
 		relay_send_ok(s, 1);
 	} else if ((n == 1 || n == 2) && strcmp(w[0], "SHUTDOWN") == 0 && (n == 1 || strcmp(w[1], "WAIT") == 0)) {
 		/* SHUTDOWN: fast (running transactions roll back); SHUTDOWN WAIT: graceful. */

@@ -27,7 +27,7 @@
 #include "session_priv.h"
 #include "sqlscan.h"
 #include "stats.h"
-#include "worker.h"
+#include "thread.h"
 
 #define ER_NO_SUCH_THREAD 1094
 #define ER_NOT_SUPPORTED_YET 1235
@@ -249,7 +249,7 @@ static int run(struct session *s, char mode, uint32_t id)
 		return 0;
 	}
 	*o = (struct kill_order){ .session_id = lk.session_id, .mode = mode };
-	worker_call(lk.thread, kill_on_thread, o);
+	thread_call(lk.thread, kill_on_thread, o);
 	relay_send_ok(s, 1);
 	return 0;
 }

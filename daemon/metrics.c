@@ -17,7 +17,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "stats.h"
-#include "worker.h"
+#include "thread.h"
 
 /* Limits of a metrics request (a scrape is a GET with a few headers). */
 #define METRICS_MAX_HEADERS 8192

@@ -20,7 +20,7 @@
 #include "log.h"
 #include "session_priv.h"
 #include "sqlscan.h"
-#include "worker.h"
+#include "thread.h"
 
 /* ---- client output ---- */
 

@@ -24,7 +24,7 @@
 #include "session_priv.h"
 #include "sqlscan.h"
 #include "varset.h"
-#include "worker.h"
+#include "thread.h"
 
 /* How much of a slow statement the log shows. */
 #define SLOW_LOG_TEXT 200
@@ -1411,7 +1411,7 @@ static void session_free(void *arg)
 	varset_free(&s->uvars);
 	stmt_table_clear(&s->stmts);
 	free(s);
-	worker_session_done(t);
+	thread_session_done(t);
 }
 
 void session_addr(const struct session *s, char *out, size_t len)
@@ -1439,7 +1439,7 @@ void session_start(struct worker_thread *t, int fd, uint32_t id, bool tcp)
 	struct session *s = calloc(1, sizeof(*s));
 	if (!s) {
 		close(fd);
-		worker_session_done(t);
+		thread_session_done(t);
 		return;
 	}
 	s->t = t;
@@ -1466,7 +1466,7 @@ void session_start(struct worker_thread *t, int fd, uint32_t id, bool tcp)
 		log_error("cannot allocate a session stack");
 		close(fd);
 		free(s);
-		worker_session_done(t);
+		thread_session_done(t);
 		return;
 	}
 	session_list_add(s);

@@ -89,7 +89,7 @@ static void on_thread(struct worker_thread *t, void *arg)
 	bool last = --st->pending == 0;
 	pthread_mutex_unlock(&st->lock);
 	if (last)
-		worker_call(st->origin, finish, st);
+		thread_call(st->origin, finish, st);
 }
 
 void stats_collect(struct worker *w, struct worker_thread *origin, struct stats *st)
@@ -99,7 +99,7 @@ void stats_collect(struct worker *w, struct worker_thread *origin, struct stats 
 	st->pending = w->n_threads;
 	pool_get_stats(w->pool, &st->pool);
 	for (unsigned i = 0; i < w->n_threads; i++)
-		worker_call(&w->threads[i], on_thread, st);
+		thread_call(&w->threads[i], on_thread, st);
 }
 
 static void wake(struct stats *st)

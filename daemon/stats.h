@@ -1,7 +1,7 @@
 /* stats: counters and session facts gathered from every worker thread, summed on read.
  *
  * Each thread owns its counters and sessions; a collection sends a function to every thread's
- * mailbox (worker_call), each adds what it owns under the collection's lock, and the last one
+ * mailbox (thread_call), each adds what it owns under the collection's lock, and the last one
  * hands the result back to the thread that asked (done, on that thread). The admin console
  * waits for it in a coroutine; the metrics endpoint answers from the callback. */
 #ifndef MYPOOL_STATS_H
@@ -14,7 +14,7 @@
 #include "hold.h"
 #include "pool.h"
 #include "session.h"
-#include "worker.h"
+#include "thread.h"
 
 struct stats_table {
 	unsigned ncols;

@@ -281,13 +281,8 @@ struct supervisor {
 
 static const int handled_signals[5] = { SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP };
 
-/* Set once at startup, before the worker is forked (see supervisor_metrics_fd()). */
+/* The metrics listener (inherited by each worker): set once at startup, before a worker is forked. */
 static int metrics_fd = -1;
-
-int supervisor_metrics_fd(void)
-{
-	return metrics_fd;
-}
 
 static void spawn_worker(struct supervisor *sv);
 
@@ -333,7 +328,7 @@ static void spawn_worker(struct supervisor *sv)
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		exit(worker_main(sv->cfg, sv->fds, sv->n_fds, sv->session_ids));
+		exit(worker_main(sv->cfg, sv->fds, sv->n_fds, metrics_fd, sv->session_ids));
 	}
 	sv->worker = pid;
 	sv->worker_started_ms = mono_ms();

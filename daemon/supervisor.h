@@ -24,12 +24,6 @@
 /* The whole program: parse argv, then check the config (-t) or run. Returns the exit status. */
 int mypoold_main(int argc, char **argv);
 
-/* The listening socket of `metrics_listen`, opened by the supervisor before it dropped its
- * privileges (or passed by systemd), inherited by the worker; -1 if metrics_listen is unset.
- * Non-blocking and close-on-exec; the worker serves it (e.g. evhttp_accept_socket) and must
- * not open metrics_listen itself. Not reloadable: it never changes while the process runs. */
-int supervisor_metrics_fd(void);
-
 /* Worker exit status meaning "do not respawn me: the configuration is unusable". */
 #define WORKER_EXIT_CONFIG 78
 

@@ -1,14 +1,15 @@
-/* worker: the worker process, its threads and their mailboxes (see worker.h). */
+/* worker: the worker process: its threads, the acceptor, the upkeep, reload and shutdown
+ * (see worker.h; one thread's loop and mailbox are thread.c's). */
 #include "autoconfig.h"
 
 #include <errno.h>
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -23,62 +24,8 @@
 #include "pool.h"
 #include "proto.h"
 #include "session.h"
-#include "supervisor.h"
+#include "thread.h"
 #include "worker.h"
-
-enum msg_type { MSG_CLIENT, MSG_CLIENT_TCP, MSG_WAKE, MSG_DRAIN, MSG_CALL };
-
-struct msg {
-	struct msg *next;
-	enum msg_type type;
-	int fd;
-	struct pool_waiter *waiter;
-	void (*fn)(struct worker_thread *t, void *arg);
-	void *arg;
-};
-
-static void post(struct worker_thread *t, struct msg *m)
-{
-	pthread_mutex_lock(&t->mlock);
-	if (t->mtail)
-		t->mtail->next = m;
-	else
-		t->mhead = m;
-	t->mtail = m;
-	pthread_mutex_unlock(&t->mlock);
-	uint64_t one = 1;
-	ssize_t r = write(t->efd, &one, sizeof(one));
-	(void)r; /* an eventfd write only fails when the counter would overflow: it is awake then */
-}
-
-static void post_new(struct worker_thread *t, enum msg_type type, int fd, struct pool_waiter *w)
-{
-	struct msg *m = calloc(1, sizeof(*m));
-	if (!m) {
-		log_error("out of memory posting a message to thread %u", t->idx);
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
-	m->type = type;
-	m->fd = fd;
-	m->waiter = w;
-	post(t, m);
-}
-
-void worker_call(struct worker_thread *t, void (*fn)(struct worker_thread *t, void *arg), void *arg)
-{
-	struct msg *m = calloc(1, sizeof(*m));
-	if (!m) {
-		log_error("out of memory posting a call to thread %u", t->idx);
-		return;
-	}
-	m->type = MSG_CALL;
-	m->fd = -1;
-	m->fn = fn;
-	m->arg = arg;
-	post(t, m);
-}
 
 /* What the pool does to its server connections: backend.c's functions. */
 static const struct pool_ops backend_ops = {
@@ -90,93 +37,30 @@ static const struct pool_ops backend_ops = {
 	.destroy = backend_free,
 };
 
-static void wake_waiter(struct pool_waiter *w)
+/* On the chosen thread: a new client (arg: its fd, shifted left, and 1 if over TCP). */
+static void start_client(struct worker_thread *t, void *arg)
 {
-	post_new(w->thread, MSG_WAKE, -1, w);
-}
-
-static void thread_maybe_finish(struct worker_thread *t)
-{
-	if (t->draining && t->n_sessions == 0 && !t->maint)
-		event_base_loopbreak(t->base);
-}
-
-void worker_session_done(struct worker_thread *t)
-{
-	t->n_sessions--;
-	__atomic_fetch_sub(&t->w->n_clients, 1, __ATOMIC_RELAXED);
-	thread_maybe_finish(t);
-}
-
-static void on_mailbox(evutil_socket_t fd, short what, void *arg)
-{
-	(void)what;
-	struct worker_thread *t = arg;
-	uint64_t n;
-	ssize_t r = read(fd, &n, sizeof(n));
-	(void)r;
-	pthread_mutex_lock(&t->mlock);
-	struct msg *m = t->mhead;
-	t->mhead = t->mtail = NULL;
-	pthread_mutex_unlock(&t->mlock);
-	while (m) {
-		struct msg *next = m->next;
-		switch (m->type) {
-		case MSG_CLIENT:
-		case MSG_CLIENT_TCP:
-			if (t->draining) {
-				close(m->fd);
-				__atomic_fetch_sub(&t->w->n_clients, 1, __ATOMIC_RELAXED);
-				break;
-			}
-			t->n_sessions++;
-			t->stats.clients_accepted++;
-			session_start(t, m->fd, session_next_id(t->w),
-				      m->type == MSG_CLIENT_TCP);
-			break;
-		case MSG_WAKE:
-			pool_waiter_woken(m->waiter);
-			break;
-		case MSG_CALL:
-			m->fn(t, m->arg);
-			break;
-		case MSG_DRAIN:
-			t->draining = true;
-			session_drain_all(t);
-			if (t->maint)
-				io_wake(t->maint);
-			thread_maybe_finish(t);
-			break;
-		}
-		free(m);
-		m = next;
+	intptr_t v = (intptr_t)arg;
+	int fd = (int)(v >> 1);
+	if (t->draining) {
+		close(fd);
+		__atomic_fetch_sub(&t->w->n_clients, 1, __ATOMIC_RELAXED);
+		return;
 	}
+	t->n_sessions++;
+	t->stats.clients_accepted++;
+	session_start(t, fd, session_next_id(t->w), v & 1);
 }
 
-int worker_thread_init(struct worker *w, struct worker_thread *t, unsigned idx)
+/* On each thread at a graceful shutdown. */
+static void drain_thread(struct worker_thread *t, void *arg)
 {
-	t->w = w;
-	t->idx = idx;
-	pthread_mutex_init(&t->mlock, NULL);
-	/* Not EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST: it defers the deletion of a closed fd's
-	 * event, and a new connection that gets the same fd number on this thread before
-	 * the loop polls again would then never be registered (ThreadSanitizer showed the
-	 * fd reuse). */
-	t->base = event_base_new();
-	t->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (!t->base || t->efd < 0)
-		return -1;
-	t->efd_ev = event_new(t->base, t->efd, EV_READ | EV_PERSIST, on_mailbox, t);
-	event_add(t->efd_ev, NULL);
-	return 0;
-}
-
-void worker_thread_free(struct worker_thread *t)
-{
-	event_free(t->efd_ev);
-	close(t->efd);
-	event_base_free(t->base);
-	pthread_mutex_destroy(&t->mlock);
+	(void)arg;
+	t->draining = true;
+	session_drain_all(t);
+	if (t->maint)
+		io_wake(t->maint);
+	thread_maybe_finish(t);
 }
 
 /* Pool upkeep, once a second, on thread 0. */
@@ -262,7 +146,10 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
 			continue;
 		}
 		struct worker_thread *t = &w->threads[w->next_thread++ % w->n_threads];
-		post_new(t, a->tcp ? MSG_CLIENT_TCP : MSG_CLIENT, fd, NULL);
+		if (thread_call(t, start_client, (void *)(((intptr_t)fd << 1) | a->tcp)) != 0) {
+			__atomic_fetch_sub(&w->n_clients, 1, __ATOMIC_RELAXED);
+			close(fd);
+		}
 	}
 }
 
@@ -364,7 +251,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		stop_accepting(ms);
 		pool_shutdown(w->pool);
 		for (unsigned i = 0; i < w->n_threads; i++)
-			post_new(&w->threads[i], MSG_DRAIN, -1, NULL);
+			thread_call(&w->threads[i], drain_thread, NULL);
 		struct timeval tv = { w->cfg->shutdown_timeout_ms / 1000, (w->cfg->shutdown_timeout_ms % 1000) * 1000 };
 		ms->drain_timer = evtimer_new(ms->base, on_drain_timeout, ms);
 		evtimer_add(ms->drain_timer, &tv);
@@ -376,7 +263,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		reload(w);
 }
 
-int worker_main(const struct config *cfg, const int *listen_fds, unsigned n_listen, uint32_t *session_ids)
+int worker_main(const struct config *cfg, const int *listen_fds, unsigned n_listen, int metrics_fd,
+		uint32_t *session_ids)
 {
 	pid_t parent = getppid();
 	/* Die with the supervisor: a fast shutdown (no orphans). */
@@ -391,19 +279,18 @@ int worker_main(const struct config *cfg, const int *listen_fds, unsigned n_list
 	w.n_threads = cfg->threads ? cfg->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
 	if (w.n_threads < 1)
 		w.n_threads = 1;
-	w.pool = pool_create(cfg, wake_waiter, &backend_ops);
+	w.pool = pool_create(cfg, thread_wake_waiter, &backend_ops);
 	w.threads = calloc(w.n_threads, sizeof(*w.threads));
 	if (!w.pool || !w.threads) {
 		log_error("out of memory");
 		return 1;
 	}
 	for (unsigned i = 0; i < w.n_threads; i++) {
-		if (worker_thread_init(&w, &w.threads[i], i) != 0) {
+		if (thread_init(&w, &w.threads[i], i) != 0) {
 			log_error("cannot create thread %u's event loop: %s", i, strerror(errno));
 			return 1;
 		}
 	}
-	int metrics_fd = supervisor_metrics_fd();
 	struct metrics *metrics = cfg->metrics_listen && metrics_fd >= 0
 					  ? metrics_start(&w, &w.threads[0], metrics_fd, cfg->metrics_listen)
 					  : NULL;
@@ -451,7 +338,7 @@ int worker_main(const struct config *cfg, const int *listen_fds, unsigned n_list
 	metrics_stop(metrics);
 	pool_destroy(w.pool);
 	for (unsigned i = 0; i < w.n_threads; i++)
-		worker_thread_free(&w.threads[i]);
+		thread_free(&w.threads[i]);
 	free(w.threads);
 	event_base_free(ms.base);
 	/* Snapshots from reloads (the first one belongs to the supervisor). */

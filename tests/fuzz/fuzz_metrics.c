@@ -4,7 +4,7 @@
  * side down (a client that has nothing more to say) and reads until the server closes. The
  * endpoint runs as in the worker: metrics_start() on a listening Unix socket (in the abstract
  * namespace: no file to clean up), on the loop of worker thread 0 set up by
- * worker_thread_init(), with a real pool (pool_create, no backends), so a GET /metrics is
+ * thread_init(), with a real pool (pool_create, no backends), so a GET /metrics is
  * answered after stats_collect() went through the thread's mailbox. Checks beyond the
  * sanitizers: the connection always ends, within 5 s (evhttp's own timeout is 1 s here). */
 #include "autoconfig.h"
@@ -25,7 +25,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "pool.h"
-#include "worker.h"
+#include "thread.h"
 
 static const char cfg_text[] = "[mypoold]\n"
 			       "listen = /nonexistent/mypool.sock\n"
@@ -59,7 +59,7 @@ static void init(void)
 	worker.pool = pool_create(cfg, no_wake, NULL); /* no backends: no ops */
 	worker.threads = &thread;
 	worker.n_threads = 1;
-	if (!worker.pool || worker_thread_init(&worker, &thread, 0) != 0)
+	if (!worker.pool || thread_init(&worker, &thread, 0) != 0)
 		abort();
 	io_set_base(thread.base);
 

@@ -44,7 +44,7 @@
 #include "log.h"
 #include "pool.h"
 #include "session_priv.h"
-#include "worker.h"
+#include "thread.h"
 
 #define CFG_TEXT                                        \
 	"[mypoold]\n"                                   \
