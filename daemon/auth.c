@@ -11,7 +11,6 @@
 #include <openssl/evp.h>
 
 #include "auth.h"
-#include "config.h"
 
 #define SHA1_LEN 20
 #define SHA256_LEN 32
@@ -253,16 +252,16 @@ static struct sha2_entry {
 static unsigned sha2_next;
 static pthread_mutex_t sha2_lock = PTHREAD_MUTEX_INITIALIZER;
 
-bool auth_sha2_known(const struct config_user *u, uint8_t out[32])
+bool auth_sha2_known(const char *user, const uint8_t native[20], const uint8_t *given, uint8_t out[32])
 {
-	if (u->has_sha2) {
-		memcpy(out, u->sha2_stage2, 32);
+	if (given) {
+		memcpy(out, given, 32);
 		return true;
 	}
 	bool found = false;
 	pthread_mutex_lock(&sha2_lock);
 	for (unsigned i = 0; i < SHA2_CACHE && !found; i++) {
-		if (strcmp(sha2_cache[i].user, u->name) == 0 && memcmp(sha2_cache[i].native, u->stage2, 20) == 0) {
+		if (strcmp(sha2_cache[i].user, user) == 0 && memcmp(sha2_cache[i].native, native, 20) == 0) {
 			memcpy(out, sha2_cache[i].sha2, 32);
 			found = true;
 		}
@@ -271,14 +270,14 @@ bool auth_sha2_known(const struct config_user *u, uint8_t out[32])
 	return found;
 }
 
-void auth_sha2_learn(const struct config_user *u, const uint8_t *pw, size_t n)
+void auth_sha2_learn(const char *user, const uint8_t native[20], const uint8_t *pw, size_t n)
 {
-	if (strlen(u->name) >= sizeof(sha2_cache[0].user))
+	if (strlen(user) >= sizeof(sha2_cache[0].user))
 		return;
 	pthread_mutex_lock(&sha2_lock);
 	struct sha2_entry *e = &sha2_cache[sha2_next++ % SHA2_CACHE];
-	snprintf(e->user, sizeof(e->user), "%s", u->name);
-	memcpy(e->native, u->stage2, 20);
+	snprintf(e->user, sizeof(e->user), "%s", user);
+	memcpy(e->native, native, 20);
 	auth_sha2_stage2((const char *)pw, n, e->sha2);
 	pthread_mutex_unlock(&sha2_lock);
 }

@@ -57,11 +57,11 @@ bool auth_ed25519_verify(const uint8_t key[32], const uint8_t *nonce, size_t non
  * trailing NUL (as sent by caching_sha2 full auth and mysql_clear_password) is ignored. */
 bool auth_cleartext_verify(const uint8_t *pw, size_t n, const uint8_t stage2[20], bool has_password);
 
-/* caching_sha2_password's fast path needs SHA256(SHA256(password)) of u: known from a plain
- * password in [users], or learnt by auth_sha2_learn at a full authentication (the password
- * checked against the native hash) and kept per process while u's native hash is unchanged. */
-struct config_user;
-bool auth_sha2_known(const struct config_user *u, uint8_t out[32]);
-void auth_sha2_learn(const struct config_user *u, const uint8_t *password, size_t len);
+/* caching_sha2_password's fast path needs SHA256(SHA256(password)) of a user: `given` when
+ * [users] has it (a plain password there; NULL if not), or learnt by auth_sha2_learn at a full
+ * authentication (the password checked against the native hash `native`) and kept per process
+ * while the user's native hash is unchanged. */
+bool auth_sha2_known(const char *user, const uint8_t native[20], const uint8_t *given, uint8_t out[32]);
+void auth_sha2_learn(const char *user, const uint8_t native[20], const uint8_t *password, size_t len);
 
 #endif

@@ -947,7 +947,7 @@ static bool auth_sha2(struct session *s, struct pkt *p, const struct config_user
 		if (token_len == 0)
 			return (*st = deny(s, *seq, false, u), true);
 	}
-	if (u && auth_sha2_known(u, m2)) {
+	if (u && auth_sha2_known(u->name, u->stage2, u->has_sha2 ? u->sha2_stage2 : NULL, m2)) {
 		/* The nonce is the 20-byte scramble; some clients hash its trailing NUL too. */
 		uint8_t nonce[AUTH_SCRAMBLE_LEN + 1];
 		memcpy(nonce, s->scramble, AUTH_SCRAMBLE_LEN);
@@ -984,7 +984,7 @@ static bool auth_sha2(struct session *s, struct pkt *p, const struct config_user
 	}
 	bool ok = u && auth_cleartext_verify(pw, n, u->stage2, u->has_password);
 	if (ok)
-		auth_sha2_learn(u, pw, n && pw[n - 1] == 0 ? n - 1 : n);
+		auth_sha2_learn(u->name, u->stage2, pw, n && pw[n - 1] == 0 ? n - 1 : n);
 	memset(pw, 0, sizeof(pw));
 	if (!ok)
 		return (*st = deny(s, *seq, true, u), true);
