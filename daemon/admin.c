@@ -25,7 +25,8 @@
 #include "io.h"
 #include "log.h"
 #include "pool.h"
-#include "session_priv.h"
+#include "proto.h"
+#include "session.h"
 #include "sqlscan.h"
 #include "stats.h"
 #include "thread.h"
@@ -56,28 +57,7 @@ bool admin_allowed(const struct config *cfg, const char *user)
 /* Write the table as a text result set. */
 static void send_table(struct session *s, const char *const *names, const struct stats_table *tb)
 {
-	uint8_t seq = 1;
-	size_t start = proto_begin_packet(&s->out, seq++);
-	buf_put_lenenc(&s->out, tb->ncols);
-	proto_end_packet(&s->out, start);
-	for (unsigned i = 0; i < tb->ncols; i++)
-		proto_write_column_simple(&s->out, seq++, names[i], FIELD_TYPE_VAR_STRING,
-					  s->caps & MARIADB_CAP_EXTENDED_METADATA);
-	proto_write_eof(&s->out, seq++, 0, STATUS_AUTOCOMMIT);
-	for (size_t r = 0; r + tb->ncols <= tb->n; r += tb->ncols)
-		proto_write_text_row(&s->out, seq++, (const char *const *)tb->cells + r, NULL, tb->ncols);
-	proto_write_eof(&s->out, seq, 0, STATUS_AUTOCOMMIT);
-}
-
-static const char *phase_name(enum phase p)
-{
-	switch (p) {
-	case PH_HANDSHAKE: return "login";
-	case PH_IDLE: return "idle";
-	case PH_ACTIVE: return "active";
-	case PH_WAITING: return "waiting";
-	}
-	return "?";
+	session_reply_table(s, names, tb->ncols, tb->cells, tb->n);
 }
 
 static void pins_text(unsigned pins, char *out, size_t len)
@@ -91,57 +71,52 @@ static void pins_text(unsigned pins, char *out, size_t len)
 	}
 }
 
-static void clients_on_thread(struct worker_thread *t, struct stats *c)
+static void client_row(const struct session_view *v, void *arg)
 {
-	uint64_t now = mono_ms();
-	for (struct session *s = t->sessions; s; s = s->next) {
-		char pins[256];
-		pins_text(s->hold.pins, pins, sizeof(pins));
-		stats_cell(&c->tb, "%" PRIu32, s->id);
-		stats_cell(&c->tb, "%s", s->user);
-		char addr[64];
-		session_addr(s, addr, sizeof(addr));
-		stats_cell(&c->tb, "%s", addr);
-		if (s->schema)
-			stats_cell(&c->tb, "%s", s->schema);
-		else
-			stats_cell(&c->tb, NULL);
-		stats_cell(&c->tb, "%s", s->admin ? "console" : phase_name(s->phase));
-		if (s->be) {
-			stats_cell(&c->tb, "%" PRIu32, s->be->server_id);
-			enum hold_reason why = hold_why(&s->hold);
-			stats_cell(&c->tb, why == HOLD_NONE ? NULL : "%s", hold_reason_name(why));
-		} else {
-			stats_cell(&c->tb, NULL);
-			stats_cell(&c->tb, NULL);
-		}
-		stats_cell(&c->tb, "%s", (s->hold.status & STATUS_IN_TRANS) ? "yes" : "no");
-		stats_cell(&c->tb, "%s", pins);
-		stats_cell(&c->tb, "%u", t->idx);
-		stats_cell(&c->tb, "%" PRIu64, (now - s->started_ms) / 1000);
+	struct stats_table *tb = arg;
+	char pins[256];
+	pins_text(v->pins, pins, sizeof(pins));
+	stats_cell(tb, "%" PRIu32, v->id);
+	stats_cell(tb, "%s", v->user);
+	stats_cell(tb, "%s", v->addr);
+	stats_cell(tb, v->db ? "%s" : NULL, v->db);
+	stats_cell(tb, "%s", v->state);
+	if (v->server_id) {
+		stats_cell(tb, "%" PRIu32, v->server_id);
+		stats_cell(tb, v->held_for == HOLD_NONE ? NULL : "%s", hold_reason_name(v->held_for));
+	} else {
+		stats_cell(tb, NULL);
+		stats_cell(tb, NULL);
 	}
+	stats_cell(tb, "%s", v->in_transaction ? "yes" : "no");
+	stats_cell(tb, "%s", pins);
+	stats_cell(tb, "%u", v->thread);
+	stats_cell(tb, "%" PRIu64, v->age_ms / 1000);
 }
 
-/* A row of SHOW SERVERS; client_id 0 = none (idle). */
-static void server_row(struct stats_table *tb, const struct backend *b, uint32_t client_id)
+static void clients_on_thread(struct worker_thread *t, struct stats *c)
 {
-	stats_cell(tb, "%" PRIu32, b->server_id);
+	session_each(t, client_row, &c->tb);
+}
+
+/* A row of SHOW SERVERS for the server connection a client holds. */
+static void server_row(const struct session_view *v, void *arg)
+{
+	struct stats_table *tb = arg;
+	if (!v->server_id || !v->server_active)
+		return; /* none, or being reset: then the pool lists it */
+	stats_cell(tb, "%" PRIu32, v->server_id);
 	stats_cell(tb, "%s", "active");
-	stats_cell(tb, "%" PRIu32, client_id);
-	if (b->schema)
-		stats_cell(tb, "%s", b->schema);
-	else
-		stats_cell(tb, NULL);
-	stats_cell(tb, "%s", b->account);
-	stats_cell(tb, "%s", b->found_rows ? "yes" : "no");
-	stats_cell(tb, "%" PRIu64, (mono_ms() - b->created_ms) / 1000);
+	stats_cell(tb, "%" PRIu32, v->id);
+	stats_cell(tb, v->server_db ? "%s" : NULL, v->server_db);
+	stats_cell(tb, "%s", v->server_account);
+	stats_cell(tb, "%s", v->server_found_rows ? "yes" : "no");
+	stats_cell(tb, "%" PRIu64, v->server_age_ms / 1000);
 }
 
 static void servers_on_thread(struct worker_thread *t, struct stats *c)
 {
-	for (struct session *s = t->sessions; s; s = s->next)
-		if (s->be && s->be->pool_state == PS_ACTIVE) /* else the pool lists it (resetting) */
-			server_row(&c->tb, s->be, s->id);
+	session_each(t, server_row, &c->tb);
 }
 
 /* ---- commands ---- */
@@ -180,23 +155,26 @@ static size_t pools_row_of(struct pools_rows *r, const char *account)
 	return r->n++;
 }
 
+static void pools_client(const struct session_view *v, void *arg)
+{
+	struct pools_rows *r = arg;
+	const struct config_user *u = v->console ? NULL : config_find_user(r->cfg, v->user, strlen(v->user));
+	const char *account, *password;
+	if (!u)
+		return; /* the console, a login in progress, or a user a reload removed */
+	config_user_account(r->cfg, u, &account, &password);
+	size_t i = pools_row_of(r, account);
+	if (i == r->cap)
+		return;
+	r->per[i].clients++;
+	for (int p = 0; p < PIN_COUNT; p++)
+		if (v->pins & (1u << p))
+			r->per[i].pinned[p]++;
+}
+
 static void pools_on_thread(struct worker_thread *t, struct stats *st)
 {
-	struct pools_rows *r = (struct pools_rows *)st;
-	for (struct session *s = t->sessions; s; s = s->next) {
-		const struct config_user *u = s->admin ? NULL : config_find_user(r->cfg, s->user, strlen(s->user));
-		const char *account, *password;
-		if (!u)
-			continue; /* the console, a login in progress, or a user a reload removed */
-		config_user_account(r->cfg, u, &account, &password);
-		size_t i = pools_row_of(r, account);
-		if (i == r->cap)
-			continue;
-		r->per[i].clients++;
-		for (int p = 0; p < PIN_COUNT; p++)
-			if (s->hold.pins & (1u << p))
-				r->per[i].pinned[p]++;
-	}
+	session_each(t, pools_client, st);
 }
 
 static void show_pools(struct session *s)
@@ -208,26 +186,27 @@ static void show_pools(struct session *s)
 		"pinned_table_lock", "pinned_untracked_state", "connection_id",
 	};
 	_Static_assert(sizeof(names) / sizeof(names[0]) == 12 + PIN_COUNT, "a column per pin reason");
-	struct pool *pool = s->t->w->pool;
-	struct pools_rows r = { .st = { .each = pools_on_thread }, .cfg = worker_config(s->t->w) };
+	struct worker_thread *t = session_thread(s);
+	struct pool *pool = t->w->pool;
+	struct pools_rows r = { .st = { .each = pools_on_thread }, .cfg = worker_config(t->w) };
 	r.cap = pool_get_account_stats(pool, NULL, 0) + r.cfg->n_users + 1;
 	r.acc = calloc(r.cap, sizeof(*r.acc));
 	r.per = calloc(r.cap, sizeof(*r.per));
 	if (!r.acc || !r.per) {
 		free(r.acc);
 		free(r.per);
-		relay_send_err(s, 1, 1037, "HY001", "mypool: out of memory");
+		session_reply_err(s, 1037, "HY001", "mypool: out of memory");
 		return;
 	}
 	r.n = pool_get_account_stats(pool, r.acc, r.cap);
 	if (r.n > r.cap)
 		r.n = r.cap;
 	pools_row_of(&r, r.cfg->backend_user); /* always a row, even before its first connection */
-	stats_collect_wait(s->t->w, s->t, &r.st);
+	stats_collect_wait(t->w, t, &r.st);
 
 	struct stats_table tb = { .ncols = sizeof(names) / sizeof(names[0]) };
 	char addr[300];
-	backend_address(s->cfg, addr, sizeof(addr));
+	backend_address(session_config(s), addr, sizeof(addr));
 	/* The [backend] account first, then the others by name; accounts nobody uses now are left
 	 * out. */
 	bool *done = calloc(r.n + 1, sizeof(*done));
@@ -249,7 +228,7 @@ static void show_pools(struct session *s)
 			continue;
 		stats_cell(&tb, "%s", addr);
 		stats_cell(&tb, "%s", a->name);
-		stats_cell(&tb, "%s", s->cfg->pool_mode == POOL_TRANSACTION ? "transaction" : "session");
+		stats_cell(&tb, "%s", session_config(s)->pool_mode == POOL_TRANSACTION ? "transaction" : "session");
 		stats_cell(&tb, "%u", r.st.pool.size);
 		stats_cell(&tb, "%u", a->total);
 		stats_cell(&tb, "%u", a->total - a->idle - a->connecting);
@@ -274,7 +253,7 @@ static void show_pools(struct session *s)
 static void show_stats(struct session *s)
 {
 	struct stats c = { 0 };
-	stats_collect_wait(s->t->w, s->t, &c);
+	stats_collect_wait(session_thread(s)->w, session_thread(s), &c);
 	struct pool_stats ps = c.pool;
 	static const char *const names[] = { "name", "value" };
 	struct stats_table tb = { .ncols = 2 };
@@ -315,7 +294,7 @@ static void show_clients(struct session *s)
 	static const char *const names[] = { "id", "user", "addr", "db", "state", "server_id", "held_for",
 					     "in_transaction", "pinned_by", "thread", "age_s" };
 	struct stats c = { .each = clients_on_thread, .tb = { .ncols = 11 } };
-	stats_collect_wait(s->t->w, s->t, &c);
+	stats_collect_wait(session_thread(s)->w, session_thread(s), &c);
 	send_table(s, names, &c.tb);
 	stats_table_free(&c.tb);
 }
@@ -343,8 +322,8 @@ static void show_servers(struct session *s)
 	static const char *const names[] = { "server_id", "state", "client_id", "db", "account", "found_rows",
 					     "age_s" };
 	struct stats c = { .each = servers_on_thread, .tb = { .ncols = 7 } };
-	stats_collect_wait(s->t->w, s->t, &c);
-	pool_foreach(s->t->w->pool, pool_server_row, &c.tb);
+	stats_collect_wait(session_thread(s)->w, session_thread(s), &c);
+	pool_foreach(session_thread(s)->w->pool, pool_server_row, &c.tb);
 	send_table(s, names, &c.tb);
 	stats_table_free(&c.tb);
 }
@@ -361,6 +340,7 @@ static void config_row(struct stats_table *tb, const char *section, const char *
 
 static void show_config(struct session *s)
 {
+	const struct config *cfg = session_config(s);
 	static const char *const names[] = { "section", "key", "value", "default", "reloadable" };
 	struct stats_table tb = { .ncols = 5 };
 	const struct config_key_info *keys;
@@ -369,12 +349,12 @@ static void show_config(struct session *s)
 		char value[512];
 		if (strcmp(keys[i].section, "user.NAME") == 0)
 			continue; /* per user, below */
-		bool set = config_value(s->cfg, keys[i].section, keys[i].name, value, sizeof(value)) == 0;
+		bool set = config_value(cfg, keys[i].section, keys[i].name, value, sizeof(value)) == 0;
 		config_row(&tb, keys[i].section, keys[i].name, set ? value : NULL, keys[i].default_value,
 			   keys[i].reloadable);
 	}
-	for (size_t i = 0; i < s->cfg->n_users; i++) {
-		const struct config_user *u = &s->cfg->users[i];
+	for (size_t i = 0; i < cfg->n_users; i++) {
+		const struct config_user *u = &cfg->users[i];
 		char section[96];
 		if (!u->backend_user)
 			continue;
@@ -401,9 +381,7 @@ static void show_one(struct session *s, const char *name, const char *value)
 static void resume_on_thread(struct worker_thread *t, void *arg)
 {
 	(void)arg;
-	for (struct session *s = t->sessions; s; s = s->next)
-		if (s->paused)
-			io_wake(s->co);
+	session_resume_paused(t);
 }
 
 static void run_query(struct session *s, const char *sql, size_t len)
@@ -413,7 +391,7 @@ static void run_query(struct session *s, const char *sql, size_t len)
 	for (int i = 0; i < n; i++)
 		for (char *c = w[i]; *c; c++)
 			*c = (char)toupper((unsigned char)*c);
-	struct worker *wk = s->t->w;
+	struct worker *wk = session_thread(s)->w;
 	if (n >= 1 && strcmp(w[0], "SELECT") == 0 && len < 200 && strcasestr(sql, "@@version_comment")) {
 		/* The mariadb CLI asks this when it starts. */
 		show_one(s, "@@version_comment", "mypool admin console");
@@ -431,68 +409,61 @@ static void run_query(struct session *s, const char *sql, size_t len)
 		show_one(s, "version", "mypoold " PACKAGE_VERSION);
 	} else if (n == 1 && strcmp(w[0], "RELOAD") == 0) {
 		/* The supervisor checks the file and passes the reload on to this worker. */
-		log_info("admin %s: RELOAD", s->user);
+		log_info("admin %s: RELOAD", session_user(s));
 		kill(getppid(), SIGHUP);
-		relay_send_ok(s, 1);
+		session_reply_ok(s);
 	} else if (n == 1 && strcmp(w[0], "PAUSE") == 0) {
-		log_info("admin %s: PAUSE", s->user);
+		log_info("admin %s: PAUSE", session_user(s));
 		__atomic_store_n(&wk->paused, true, __ATOMIC_RELAXED);
-		relay_send_ok(s, 1);
+		session_reply_ok(s);
 	} else if (n == 1 && strcmp(w[0], "RESUME") == 0) {
-		log_info("admin %s: RESUME", s->user);
+		log_info("admin %s: RESUME", session_user(s));
 		__atomic_store_n(&wk->paused, false, __ATOMIC_RELAXED);
 		for (unsigned i = 0; i < wk->n_threads; i++)
 			thread_call(&wk->threads[i], resume_on_thread, NULL);
-		relay_send_ok(s, 1);
+		session_reply_ok(s);
 	} else if ((n == 1 || n == 2) && strcmp(w[0], "SHUTDOWN") == 0 && (n == 1 || strcmp(w[1], "WAIT") == 0)) {
 		/* SHUTDOWN: fast (running transactions roll back); SHUTDOWN WAIT: graceful. */
-		log_info("admin %s: SHUTDOWN%s", s->user, n == 2 ? " WAIT" : "");
-		relay_send_ok(s, 1);
-		relay_flush(s);
+		log_info("admin %s: SHUTDOWN%s", session_user(s), n == 2 ? " WAIT" : "");
+		session_reply_ok(s);
+		session_flush(s);
 		kill(getppid(), n == 2 ? SIGTERM : SIGINT);
 	} else {
-		relay_send_errf(s, 1, ER_PARSE, "42000",
+		session_reply_err(s, ER_PARSE, "42000",
 				"mypool: unknown admin command; try SHOW POOLS|CLIENTS|SERVERS|STATS|CONFIG|VERSION, "
 				"RELOAD, PAUSE, RESUME, SHUTDOWN [WAIT]");
 	}
 }
 
-int admin_command(struct session *s, struct pkt *p)
+static int admin_command(struct session *s, uint8_t cmd, const uint8_t *arg, size_t len)
 {
-	uint8_t cmd = p->data[0];
-	if (!p->whole) {
-		if (relay_client_drop(s, p) != 0)
-			return -1;
-		relay_send_err(s, 1, 1153, "08S01", "Got a packet bigger than 'max_allowed_packet' bytes");
-		return 0;
-	}
 	switch (cmd) {
 	case COM_QUERY: {
-		char *sql = strndup((const char *)p->data + 1, p->len - 1);
-		relay_client_consume(s, p);
+		char *sql = strndup((const char *)arg, len);
 		if (!sql)
 			return -1;
 		run_query(s, sql, strlen(sql));
 		free(sql);
 		return 0;
 	}
-	case COM_INIT_DB: {
-		bool ok = p->len - 1 == strlen(ADMIN_DATABASE) && memcmp(p->data + 1, ADMIN_DATABASE, p->len - 1) == 0;
-		relay_client_consume(s, p);
-		if (ok)
-			relay_send_ok(s, 1);
+	case COM_INIT_DB:
+		if (len == strlen(ADMIN_DATABASE) && memcmp(arg, ADMIN_DATABASE, len) == 0)
+			session_reply_ok(s);
 		else
-			relay_send_err(s, 1, ER_DBACCESS_DENIED, "42000", "mypool: the admin console has only the database 'mypool'");
+			session_reply_err(s, ER_DBACCESS_DENIED, "42000", "mypool: the admin console has only the database 'mypool'");
 		return 0;
-	}
 	case COM_PING:
-		relay_client_consume(s, p);
-		relay_send_ok(s, 1);
+		session_reply_ok(s);
 		return 0;
 	default:
-		relay_client_consume(s, p);
-		relay_send_errf(s, 1, 1047, "08S01", "mypool: command %s is not supported on the admin console",
-				proto_cmd_name(cmd));
+		session_reply_err(s, 1047, "08S01", "mypool: command %s is not supported on the admin console",
+				  proto_cmd_name(cmd));
 		return 0;
 	}
 }
+
+const struct session_console admin_console = {
+	.is_console = admin_is_console,
+	.allowed = admin_allowed,
+	.command = admin_command,
+};

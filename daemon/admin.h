@@ -7,15 +7,13 @@
 #define ADMIN_DATABASE "mypool"
 
 struct config;
-struct pkt;
-struct session;
+struct session_console;
 
 /* The database name that selects the console. */
 bool admin_is_console(const char *db);
 /* Whether user is listed in admin_users. */
 bool admin_allowed(const struct config *cfg, const char *user);
-/* Run one console command (the packet at the head of the client input): 0, or -1 if the
- * session must end. */
-int admin_command(struct session *s, struct pkt *p);
+/* The console as the session layer runs it (session_set_console; worker.c registers it). */
+extern const struct session_console admin_console;
 
 #endif

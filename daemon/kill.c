@@ -43,23 +43,33 @@ struct lookup {
 	uint32_t server_id;  /* of the backend the target holds, 0 if none */
 };
 
+struct on_thread {
+	struct lookup *lk;
+	struct worker_thread *t;
+};
+
+static void consider(const struct session_view *v, void *arg)
+{
+	const struct on_thread *o = arg;
+	struct lookup *lk = o->lk;
+	bool by_session = v->id == lk->id;
+	if (!by_session && v->server_id != lk->id)
+		return;
+	if (strcmp(v->user, lk->user) != 0 || v->console)
+		return; /* another user's session does not exist for this one */
+	if (lk->found && lk->by_session && !by_session)
+		return; /* both kinds of ids count from 1: a session id wins */
+	lk->found = true;
+	lk->by_session = by_session;
+	lk->thread = o->t;
+	lk->session_id = v->id;
+	lk->server_id = v->server_id;
+}
+
 static void find_on_thread(struct worker_thread *t, struct stats *st)
 {
-	struct lookup *lk = (struct lookup *)((char *)st - offsetof(struct lookup, st));
-	for (struct session *s = t->sessions; s; s = s->next) {
-		bool by_session = s->id == lk->id;
-		if (!by_session && !(s->be && s->be->server_id == lk->id))
-			continue;
-		if (strcmp(s->user, lk->user) != 0 || s->admin)
-			continue; /* another user's session does not exist for this one */
-		if (lk->found && lk->by_session && !by_session)
-			continue; /* both kinds of ids count from 1: a session id wins */
-		lk->found = true;
-		lk->by_session = by_session;
-		lk->thread = t;
-		lk->session_id = s->id;
-		lk->server_id = s->be ? s->be->server_id : 0;
-	}
+	struct on_thread o = { (struct lookup *)((char *)st - offsetof(struct lookup, st)), t };
+	session_each(t, consider, &o);
 }
 
 struct kill_order {
@@ -67,28 +77,12 @@ struct kill_order {
 	char mode; /* 'C' connection, 'Q' query */
 };
 
-/* On the target's thread: mark it. A session waiting for its next command, for a backend or for
- * RESUME ends that wait; one waiting for its backend's response is woken to interrupt its own
- * statement (kill_interrupt_statement). Its server connection is used only by the target
- * itself, so the KILL QUERY can never reach a statement of another client. */
+/* On the target's thread: mark it (session_kill). Its server connection is used only by the
+ * target itself, so the KILL QUERY can never reach a statement of another client. */
 static void kill_on_thread(struct worker_thread *t, void *arg)
 {
 	struct kill_order *o = arg;
-	for (struct session *s = t->sessions; s; s = s->next) {
-		if (s->id != o->session_id)
-			continue;
-		bool running = s->phase == PH_ACTIVE || s->phase == PH_WAITING;
-		if (running)
-			s->kill_query = true; /* it runs a command: interrupt it */
-		if (o->mode == 'C')
-			s->killed = true;
-		/* KILL QUERY of an idle session does nothing, as on the server: only a wait for
-		 * the backend's response, for a backend or for RESUME is ended. */
-		if (o->mode == 'C' ? s->phase != PH_ACTIVE || s->be_reading
-				   : s->phase == PH_WAITING || (s->phase == PH_ACTIVE && s->be_reading))
-			io_wake(s->co);
-		break;
-	}
+	session_kill(t, o->session_id, o->mode == 'C');
 	free(o);
 }
 

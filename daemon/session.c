@@ -20,7 +20,6 @@
 #include "log.h"
 #include "pool.h"
 #include "proto.h"
-#include "admin.h"
 #include "session_priv.h"
 #include "sqlscan.h"
 #include "varset.h"
@@ -1173,7 +1172,16 @@ static enum end_status command_loop(struct session *s)
 		}
 		uint8_t opt = p.whole && p.len >= 3 ? p.data[1] : 0;
 		if (s->admin && cmd != COM_QUIT) {
-			if (admin_command(s, &p) != 0)
+			if (!p.whole) { /* the console's commands are short */
+				if (relay_client_drop(s, &p) != 0)
+					return END_CLIENT_GONE;
+				relay_send_err(s, 1, ER_NET_PACKET_TOO_LARGE, "08S01",
+					       "Got a packet bigger than 'max_allowed_packet' bytes");
+				continue;
+			}
+			int crc = session_console_command(s, cmd, p.data + 1, p.len - 1);
+			relay_client_consume(s, &p);
+			if (crc != 0)
 				return END_CLIENT_GONE;
 			continue;
 		}
@@ -1301,8 +1309,8 @@ static enum end_status authenticate(struct session *s)
 	enum end_status st = auth_user(s, &p, hr.plugin, hr.plugin_len, hr.auth, hr.auth_len, &seq);
 	if (st != END_QUIT)
 		return st;
-	if (admin_is_console(s->schema)) {
-		if (!admin_allowed(s->cfg, s->user)) {
+	if (session_console_claims(s->schema)) {
+		if (!session_console_allows(s)) {
 			log_info("user '%s' is not an admin", s->user);
 			relay_send_errf(s, seq, 1044, "42000", "Access denied for user '%s'@'localhost' to database '%s'",
 					s->user, s->schema);
@@ -1414,16 +1422,6 @@ static void session_free(void *arg)
 	thread_session_done(t);
 }
 
-void session_addr(const struct session *s, char *out, size_t len)
-{
-	if (!s->port)
-		snprintf(out, len, "unix");
-	else if (strchr(s->host, ':'))
-		snprintf(out, len, "[%s]:%u", s->host, s->port);
-	else
-		snprintf(out, len, "%s:%u", s->host, s->port);
-}
-
 /* Where the client is, named as MariaDB names a client's host. */
 static void peer_of(struct session *s)
 {
@@ -1473,15 +1471,4 @@ void session_start(struct worker_thread *t, int fd, uint32_t id, bool tcp)
 	coro_set_log_context(s->co, s->ctx);
 	coro_set_cleanup(s->co, session_free);
 	coro_resume(s->co);
-}
-
-void session_drain_all(struct worker_thread *t)
-{
-	for (struct session *s = t->sessions; s;) {
-		struct session *next = s->next;
-		s->drain = true;
-		if ((s->phase == PH_IDLE || s->phase == PH_HANDSHAKE) && !(s->hold.status & STATUS_IN_TRANS))
-			io_wake(s->co); /* may finish and free s */
-		s = next;
-	}
 }

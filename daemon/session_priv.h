@@ -150,6 +150,11 @@ enum relay {
 /* The client's address for logs and the console: "unix", "IP:PORT" or "[IPv6]:PORT". */
 void session_addr(const struct session *s, char *out, size_t len);
 
+/* ---- sessions.c: the registered console, for the command loop and the login ---- */
+bool session_console_claims(const char *db);
+bool session_console_allows(const struct session *s);
+int session_console_command(struct session *s, uint8_t cmd, const uint8_t *arg, size_t len);
+
 /* ---- relay.c ---- */
 int relay_flush(struct session *s);
 int relay_maybe_flush(struct session *s);

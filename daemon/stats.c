@@ -9,8 +9,9 @@
 #include "coro.h"
 #include "io.h"
 #include "log.h"
-#include "session_priv.h"
+#include "session.h"
 #include "stats.h"
+#include "thread.h"
 
 void stats_cell(struct stats_table *tb, const char *fmt, ...)
 {
@@ -47,6 +48,19 @@ void stats_free(struct stats *st)
 	stats_table_free(&st->tb);
 }
 
+static void count_session(const struct session_view *v, void *arg)
+{
+	struct stats *st = arg;
+	st->clients++;
+	if (v->server_id)
+		st->with_backend++;
+	if (v->waiting)
+		st->waiting++;
+	for (int r = 0; r < PIN_COUNT; r++)
+		if (v->pins & (1u << r))
+			st->pinned[r]++;
+}
+
 /* The counters every collection sums. */
 static void add_counts(struct worker_thread *t, struct stats *st)
 {
@@ -59,16 +73,7 @@ static void add_counts(struct worker_thread *t, struct stats *st)
 	a->releases += b->releases;
 	for (int r = 0; r < PIN_COUNT; r++)
 		a->pins[r] += b->pins[r];
-	for (struct session *s = t->sessions; s; s = s->next) {
-		st->clients++;
-		if (s->be)
-			st->with_backend++;
-		if (s->phase == PH_WAITING)
-			st->waiting++;
-		for (int r = 0; r < PIN_COUNT; r++)
-			if (s->hold.pins & (1u << r))
-				st->pinned[r]++;
-	}
+	session_each(t, count_session, st);
 }
 
 static void finish(struct worker_thread *t, void *arg)

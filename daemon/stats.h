@@ -13,7 +13,6 @@
 
 #include "hold.h"
 #include "pool.h"
-#include "session.h"
 #include "thread.h"
 
 struct stats_table {

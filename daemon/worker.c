@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "backend.h"
 #include "buf.h"
 #include "config.h"
@@ -279,6 +280,7 @@ int worker_main(const struct config *cfg, const int *listen_fds, unsigned n_list
 	w.n_threads = cfg->threads ? cfg->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
 	if (w.n_threads < 1)
 		w.n_threads = 1;
+	session_set_console(&admin_console);
 	w.pool = pool_create(cfg, thread_wake_waiter, &backend_ops);
 	w.threads = calloc(w.n_threads, sizeof(*w.threads));
 	if (!w.pool || !w.threads) {
