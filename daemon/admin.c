@@ -21,6 +21,7 @@
 #include "admin.h"
 #include "backend.h"
 #include "config.h"
+#include "errors.h"
 #include "coro.h"
 #include "io.h"
 #include "log.h"
@@ -31,8 +32,6 @@
 #include "stats.h"
 #include "thread.h"
 
-#define ER_DBACCESS_DENIED 1044
-#define ER_PARSE 1064
 
 bool admin_is_console(const char *db)
 {
@@ -195,7 +194,7 @@ static void show_pools(struct session *s)
 	if (!r.acc || !r.per) {
 		free(r.acc);
 		free(r.per);
-		session_reply_err(s, 1037, "HY001", "mypool: out of memory");
+		session_reply_err(s, ERR(OUT_OF_MEMORY), "mypool: out of memory");
 		return;
 	}
 	r.n = pool_get_account_stats(pool, r.acc, r.cap);
@@ -429,7 +428,7 @@ static void run_query(struct session *s, const char *sql, size_t len)
 		session_flush(s);
 		kill(getppid(), n == 2 ? SIGTERM : SIGINT);
 	} else {
-		session_reply_err(s, ER_PARSE, "42000",
+		session_reply_err(s, ERR(PARSE),
 				"mypool: unknown admin command; try SHOW POOLS|CLIENTS|SERVERS|STATS|CONFIG|VERSION, "
 				"RELOAD, PAUSE, RESUME, SHUTDOWN [WAIT]");
 	}
@@ -450,13 +449,13 @@ static int admin_command(struct session *s, uint8_t cmd, const uint8_t *arg, siz
 		if (len == strlen(ADMIN_DATABASE) && memcmp(arg, ADMIN_DATABASE, len) == 0)
 			session_reply_ok(s);
 		else
-			session_reply_err(s, ER_DBACCESS_DENIED, "42000", "mypool: the admin console has only the database 'mypool'");
+			session_reply_err(s, ERR(DBACCESS_DENIED), "mypool: the admin console has only the database 'mypool'");
 		return 0;
 	case COM_PING:
 		session_reply_ok(s);
 		return 0;
 	default:
-		session_reply_err(s, 1047, "08S01", "mypool: command %s is not supported on the admin console",
+		session_reply_err(s, ERR(UNKNOWN_COM), "mypool: command %s is not supported on the admin console",
 				  proto_cmd_name(cmd));
 		return 0;
 	}

@@ -22,6 +22,7 @@
 
 #include "backend.h"
 #include "config.h"
+#include "errors.h"
 #include "io.h"
 #include "log.h"
 #include "session_priv.h"
@@ -29,8 +30,6 @@
 #include "stats.h"
 #include "thread.h"
 
-#define ER_NO_SUCH_THREAD 1094
-#define ER_NOT_SUPPORTED_YET 1235
 
 struct lookup {
 	struct stats st; /* the collection (its `each` finds the target) */
@@ -181,12 +180,12 @@ static int evaluate(struct session *s, const char *expr, size_t len, uint32_t *i
 {
 	session_begin_command(s, (const uint8_t *)expr, len);
 	if ((s->scan & KILL_EXPR_REFUSED) || memchr(expr, 0, len)) {
-		relay_send_err(s, 1, 1064, "42000", "mypool: KILL takes a number, or an expression that sets nothing");
+		relay_send_err(s, 1, ERR(PARSE), "mypool: KILL takes a number, or an expression that sets nothing");
 		return -1;
 	}
 	char *sql = malloc(len + 32);
 	if (!sql) {
-		relay_send_err(s, 1, 1037, "HY001", "mypool: out of memory");
+		relay_send_err(s, 1, ERR(OUT_OF_MEMORY), "mypool: out of memory");
 		return -1;
 	}
 	snprintf(sql, len + 32, "SELECT CAST((%.*s) AS SIGNED)", (int)len, expr);
@@ -225,21 +224,21 @@ static int run(struct session *s, char mode, uint32_t id)
 	if (id == s->id || (lk.found && lk.session_id == s->id)) {
 		/* What the server says to a connection that kills itself. */
 		if (mode == 'Q') {
-			relay_send_err(s, 1, ER_QUERY_INTERRUPTED, "70100", "Query execution was interrupted");
+			relay_send_err(s, 1, ERR(QUERY_INTERRUPTED), "Query execution was interrupted");
 			return 0;
 		}
-		relay_send_err(s, 1, ER_CONNECTION_KILLED, "70100", "Connection was killed");
+		relay_send_err(s, 1, ERR(CONNECTION_KILLED), "Connection was killed");
 		s->killed = true;
 		return 0;
 	}
 	if (!lk.found) {
-		relay_send_errf(s, 1, ER_NO_SUCH_THREAD, "HY000", "Unknown thread id: %u", id);
+		relay_send_errf(s, 1, ERR(NO_SUCH_THREAD), "Unknown thread id: %u", id);
 		return 0;
 	}
 	log_info("KILL %s %u (session %u)", mode == 'Q' ? "QUERY" : "CONNECTION", id, lk.session_id);
 	struct kill_order *o = malloc(sizeof(*o));
 	if (!o) {
-		relay_send_err(s, 1, 1037, "HY001", "mypool: out of memory");
+		relay_send_err(s, 1, ERR(OUT_OF_MEMORY), "mypool: out of memory");
 		return 0;
 	}
 	*o = (struct kill_order){ .session_id = lk.session_id, .mode = mode };
@@ -265,13 +264,13 @@ int kill_query(struct session *s, struct pkt *p)
 	int rc = parse((const char *)p->data + 1, p->len - 1, &mode, &id, &expr, &expr_len);
 	if (rc > 0) {
 		relay_client_consume(s, p);
-		relay_send_err(s, 1, ER_NOT_SUPPORTED_YET, "42000",
+		relay_send_err(s, 1, ERR(NOT_SUPPORTED_YET),
 			       "mypool: KILL USER and KILL QUERY ID are not supported: they would reach every client");
 		return 0;
 	}
 	if (rc < 0) {
 		relay_client_consume(s, p);
-		relay_send_err(s, 1, 1064, "42000", "mypool: cannot read this KILL statement (KILL [CONNECTION|QUERY] id)");
+		relay_send_err(s, 1, ERR(PARSE), "mypool: cannot read this KILL statement (KILL [CONNECTION|QUERY] id)");
 		return 0;
 	}
 	/* The expression is in s->in until the packet is consumed. */

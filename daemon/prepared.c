@@ -15,12 +15,10 @@
 
 #include "backend.h"
 #include "config.h"
+#include "errors.h"
 #include "log.h"
 #include "session_priv.h"
 
-#define ER_UNKNOWN_STMT_HANDLER 1243
-#define ER_STMT_HAS_NO_OPEN_CURSOR 1421
-#define ER_MAX_PREPARED_STMT_COUNT_REACHED 1461
 #define CURSOR_TYPE_READ_ONLY 1
 
 /* The key of st in a backend's statement cache: what the server prepared depends on the SQL
@@ -119,8 +117,8 @@ static void forward_error(struct session *s, uint32_t len, uint8_t seq)
 	struct proto_err e;
 	char msg[PROTO_ERRMSG_MAX + 1];
 	if (proto_parse_err(buf_head(&s->bin) + PROTO_HEADER_LEN, len, &e) != 0) {
-		e.code = 1105;
-		snprintf(e.sqlstate, sizeof(e.sqlstate), "HY000");
+		e.code = ER_UNKNOWN_ERROR;
+		snprintf(e.sqlstate, sizeof(e.sqlstate), "%s", SQLSTATE_UNKNOWN_ERROR);
 		e.msg = (const uint8_t *)"unknown error";
 		e.msg_len = 13;
 	}
@@ -152,7 +150,7 @@ static uint32_t prepare_here(struct session *s, struct stmt *st, uint8_t seq, bo
 	struct backend *b = s->be;
 	uint8_t *payload = malloc(st->sql_len + 1);
 	if (!payload) {
-		relay_send_err(s, seq, 1037, "HY001", "mypool: out of memory");
+		relay_send_err(s, seq, ERR(OUT_OF_MEMORY), "mypool: out of memory");
 		return 0;
 	}
 	payload[0] = COM_STMT_PREPARE;
@@ -190,7 +188,7 @@ static uint32_t on_backend(struct session *s, struct stmt *st, uint8_t seq)
 	uint32_t id = 0;
 	bool lost = false;
 	if (!cache_key(s, st, &key)) {
-		relay_send_err(s, seq, 1037, "HY001", "mypool: out of memory");
+		relay_send_err(s, seq, ERR(OUT_OF_MEMORY), "mypool: out of memory");
 		goto out;
 	}
 	id = stmt_cache_get(&b->stmts, (const char *)key.data, key.len);
@@ -254,7 +252,7 @@ static int unknown_statement(struct session *s, struct pkt *p, uint32_t id, cons
 {
 	if (relay_client_drop(s, p) != 0)
 		return -1;
-	relay_send_errf(s, 1, ER_UNKNOWN_STMT_HANDLER, "HY000", "Unknown prepared statement handler (%u) given to %s",
+	relay_send_errf(s, 1, ERR(UNKNOWN_STMT_HANDLER), "Unknown prepared statement handler (%u) given to %s",
 			id, where);
 	return 0;
 }
@@ -264,7 +262,7 @@ static int cmd_prepare(struct session *s, struct pkt *p)
 	if (!p->whole) {
 		if (relay_client_drop(s, p) != 0)
 			return -1;
-		relay_send_err(s, 1, 1153, "08S01", "mypool: statement too large to prepare");
+		relay_send_err(s, 1, ERR(NET_PACKET_TOO_LARGE), "mypool: statement too large to prepare");
 		return 0;
 	}
 	size_t sql_len = p->len - 1;
@@ -272,7 +270,7 @@ static int cmd_prepare(struct session *s, struct pkt *p)
 	if (s->stmts.n >= cfg->max_prepared_statements) {
 		if (relay_client_drop(s, p) != 0)
 			return -1;
-		relay_send_errf(s, 1, ER_MAX_PREPARED_STMT_COUNT_REACHED, "42000",
+		relay_send_errf(s, 1, ERR(MAX_PREPARED_STMT_COUNT_REACHED),
 				"Can't create more than max_prepared_stmt_count statements (current value: %u)",
 				cfg->max_prepared_statements);
 		return 0;
@@ -280,7 +278,7 @@ static int cmd_prepare(struct session *s, struct pkt *p)
 	if (stmt_table_bytes(&s->stmts) + sql_len > cfg->max_prepared_statement_bytes) {
 		if (relay_client_drop(s, p) != 0)
 			return -1;
-		relay_send_errf(s, 1, ER_MAX_PREPARED_STMT_COUNT_REACHED, "42000",
+		relay_send_errf(s, 1, ERR(MAX_PREPARED_STMT_COUNT_REACHED),
 				"mypool: the prepared statements of this session would keep more than %u bytes "
 				"(max_prepared_statement_bytes)",
 				cfg->max_prepared_statement_bytes);
@@ -361,11 +359,11 @@ out:
 	return session_finish(s, r, 1);
 }
 
-static int malformed(struct session *s, struct pkt *p, uint16_t code, const char *msg)
+static int malformed(struct session *s, struct pkt *p, uint16_t code, const char *sqlstate, const char *msg)
 {
 	if (relay_client_drop(s, p) != 0)
 		return -1;
-	relay_send_err(s, 1, code, "HY000", msg);
+	relay_send_err(s, 1, code, sqlstate, msg);
 	return 0;
 }
 
@@ -405,7 +403,7 @@ static int cmd_execute(struct session *s, struct pkt *p)
 	/* A large execute (long parameters) is streamed: its handler reads only its start,
 	 * made available first. */
 	if (p->len < 10)
-		return malformed(s, p, 1835, "Malformed communication packet");
+		return malformed(s, p, ERR(MALFORMED_PACKET), "Malformed communication packet");
 	if (!p->whole && relay_client_prefix(s, p, 10) != 0)
 		return -1;
 	uint32_t id = get_u32(p->data + 1);
@@ -419,19 +417,19 @@ static int cmd_execute(struct session *s, struct pkt *p)
 	bool rewrite_types = false;
 	if (st->nparams) {
 		if (p->len <= bound_at)
-			return malformed(s, p, 1835, "Malformed communication packet");
+			return malformed(s, p, ERR(MALFORMED_PACKET), "Malformed communication packet");
 		if (!p->whole && relay_client_prefix(s, p, types_end) != 0)
 			return -1;
 		if (p->data[bound_at] == 1) {
 			if (relay_client_have(s, p) >= types_end)
 				stmt_set_types(st, p->data + bound_at + 1);
 		} else if (!st->types) {
-			return malformed(s, p, 1210, "Incorrect arguments to mysqld_stmt_execute");
+			return malformed(s, p, ERR(WRONG_ARGUMENTS), "Incorrect arguments to mysqld_stmt_execute");
 		} else {
 			/* The backend may never have seen these types: send them again. */
 			rewrite_types = true;
 			if ((size_t)p->len + 2u * st->nparams >= PROTO_MAX_PAYLOAD)
-				return malformed(s, p, 1153, "mypool: execute too large to add the parameter types to");
+				return malformed(s, p, ERR(NET_PACKET_TOO_LARGE), "mypool: execute too large to add the parameter types to");
 		}
 	}
 	uint32_t server_id;
@@ -469,7 +467,7 @@ static int cmd_fetch(struct session *s, struct pkt *p)
 	if (!st->cursor || !s->be) {
 		if (relay_client_drop(s, p) != 0)
 			return -1;
-		relay_send_errf(s, 1, ER_STMT_HAS_NO_OPEN_CURSOR, "HY000", "The statement (%u) has no open cursor", id);
+		relay_send_errf(s, 1, ERR(STMT_HAS_NO_OPEN_CURSOR), "The statement (%u) has no open cursor", id);
 		return 0;
 	}
 	session_begin_command(s, NULL, 0);

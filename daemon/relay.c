@@ -277,7 +277,7 @@ enum relay relay_err(struct session *s, uint32_t len)
 		 * its client hears what MariaDB tells the victim of a KILL. */
 		uint8_t seq = client_seq(s);
 		buf_consume(&s->bin, PROTO_HEADER_LEN + len);
-		relay_send_err(s, seq, ER_CONNECTION_KILLED, "70100", "Connection was killed");
+		relay_send_err(s, seq, ERR(CONNECTION_KILLED), "Connection was killed");
 		s->be_sent = true;
 		return relay_maybe_flush(s) == 0 ? RELAY_DONE : RELAY_CLIENT_GONE;
 	}
@@ -528,7 +528,7 @@ static enum relay relay_local_infile(struct session *s, uint32_t len, bool *done
 		if (h[3] != ++seq) {
 			/* The server would wait for the packet that should have come: the stream is
 			 * broken (MariaDB answers a client so with 1156 and closes). */
-			relay_send_err(s, seq, ER_NET_PACKETS_OUT_OF_ORDER, "08S01", "Got packets out of order");
+			relay_send_err(s, seq, ERR(NET_PACKETS_OUT_OF_ORDER), "Got packets out of order");
 			snprintf(s->be->error, sizeof(s->be->error), "client sent LOAD DATA LOCAL packets out of order");
 			s->be->broken = true;
 			return RELAY_CLIENT_GONE;

@@ -191,7 +191,7 @@ void session_lost_backend_err(struct session *s, uint8_t seq, const char *when)
 	 * applications and pools drop a connection). A server-sent 2013 would not do: libmariadb
 	 * reads one in the middle of LOAD DATA LOCAL as a malformed packet. */
 	if (!s->state_lost)
-		relay_send_errf(s, seq, ER_MYPOOL_BACKEND_LOST, "08S01", "mypool: lost connection to backend%s: %s", when,
+		relay_send_errf(s, seq, ERR(BACKEND_LOST), "mypool: lost connection to backend%s: %s", when,
 				s->be->error);
 }
 
@@ -457,12 +457,12 @@ static void after_command(struct session *s)
 static bool interrupted(struct session *s, uint8_t seq)
 {
 	if (s->killed) {
-		relay_send_err(s, seq, ER_CONNECTION_KILLED, "70100", "Connection was killed");
+		relay_send_err(s, seq, ERR(CONNECTION_KILLED), "Connection was killed");
 		return true;
 	}
 	if (s->kill_query) {
 		s->kill_query = false;
-		relay_send_err(s, seq, ER_QUERY_INTERRUPTED, "70100", "Query execution was interrupted");
+		relay_send_err(s, seq, ERR(QUERY_INTERRUPTED), "Query execution was interrupted");
 		return true;
 	}
 	return false;
@@ -504,14 +504,14 @@ int session_acquire(struct session *s, uint8_t seq)
 		switch (pe) {
 		case POOL_TIMEOUT:
 		case POOL_CANCELLED:
-			relay_send_errf(s, seq, ER_MYPOOL_POOL_TIMEOUT, "HY000", "mypool: %s", err);
+			relay_send_errf(s, seq, ERR(POOL_TIMEOUT), "mypool: %s", err);
 			break;
 		case POOL_SHUTDOWN:
-			relay_send_err(s, seq, ER_MYPOOL_SHUTDOWN, "08S01", "mypool: server shutdown in progress");
+			relay_send_err(s, seq, ERR(SERVER_SHUTDOWN), "mypool: server shutdown in progress");
 			break;
 		case POOL_UNAVAILABLE:
 		case POOL_OK:
-			relay_send_errf(s, seq, ER_MYPOOL_BACKEND_DOWN, "HY000", "mypool: backend unavailable: %s", err);
+			relay_send_errf(s, seq, ERR(BACKEND_DOWN), "mypool: backend unavailable: %s", err);
 			break;
 		}
 		s->t->stats.errors++;
@@ -579,7 +579,7 @@ int session_forward(struct session *s, const struct pkt *p, bool may_retry)
 		return -1;
 	}
 	if (too_large) {
-		relay_send_err(s, (uint8_t)(p->seq + 1), ER_NET_PACKET_TOO_LARGE, "08S01",
+		relay_send_err(s, (uint8_t)(p->seq + 1), ERR(NET_PACKET_TOO_LARGE),
 			       "Got a packet bigger than 'max_allowed_packet' bytes");
 		session_release(s);
 		return -1;
@@ -765,7 +765,7 @@ static int relay_command(struct session *s, const struct pkt *p, uint8_t cmd, ui
 		free(init_db);
 		if (relay_client_drop(s, p) != 0)
 			return -1;
-		relay_send_err(s, 1, 4166, "HY000",
+		relay_send_err(s, 1, ERR(LOAD_INFILE_CAPABILITY_DISABLED),
 			       "The used command is not allowed because the MariaDB server or client has disabled the "
 			       "local infile capability");
 		return 0;
@@ -888,7 +888,7 @@ static enum end_status deny(struct session *s, uint8_t seq, bool with_password, 
 {
 	authfail_failed(s->user, login_addr(s), mono_ms());
 	log_info("access denied for user '%s'%s", s->user, u ? "" : " (unknown user)");
-	relay_send_errf(s, seq, ER_ACCESS_DENIED, "28000", "Access denied for user '%s'@'%s' (using password: %s)",
+	relay_send_errf(s, seq, ERR(ACCESS_DENIED), "Access denied for user '%s'@'%s' (using password: %s)",
 			s->user, s->host, with_password ? "YES" : "NO");
 	relay_flush(s);
 	return END_AUTH_FAILED;
@@ -908,7 +908,7 @@ static enum end_status auth_read(struct session *s, struct pkt *p, uint8_t *seq,
 	if (relay_flush(s) != 0 || relay_client_packet(s, p, login_time_left(s)) != 0)
 		return END_CLIENT_GONE;
 	if (!p->whole || p->seq != (uint8_t)(*seq + 1) || p->len > cap) {
-		relay_send_err(s, (uint8_t)(*seq + 2), ER_HANDSHAKE, "08S01", "Bad handshake");
+		relay_send_err(s, (uint8_t)(*seq + 2), ERR(HANDSHAKE), "Bad handshake");
 		relay_flush(s);
 		return END_PROTOCOL;
 	}
@@ -976,7 +976,7 @@ static bool auth_sha2(struct session *s, struct pkt *p, const struct config_user
 		return true;
 	if (n == 1 && pw[0] == 0x02) {
 		/* A client that insists on the server's RSA key even over the Unix socket. */
-		relay_send_err(s, *seq, ER_ACCESS_DENIED, "28000",
+		relay_send_err(s, *seq, ERR(ACCESS_DENIED),
 			       "mypool: caching_sha2_password full authentication needs the Unix socket (mypool has no TLS)");
 		relay_flush(s);
 		return (*st = END_AUTH_FAILED, true);
@@ -1069,7 +1069,7 @@ static enum end_status change_user(struct session *s, struct pkt *p)
 	if (!p->whole || proto_parse_change_user(p->data, p->len, s->caps, &cu) != 0 || cu.user_len >= sizeof(s->user) ||
 	    cu.user_len == 0) {
 		log_info("malformed COM_CHANGE_USER");
-		relay_send_err(s, 1, ER_HANDSHAKE, "08S01", "Bad handshake");
+		relay_send_err(s, 1, ERR(HANDSHAKE), "Bad handshake");
 		relay_flush(s);
 		return END_PROTOCOL;
 	}
@@ -1143,18 +1143,18 @@ static enum end_status command_loop(struct session *s)
 			return s->killed ? END_KILLED : s->drain ? END_DRAINED : END_CLIENT_GONE;
 		if (p.len == 0) {
 			log_info("empty command packet");
-			relay_send_err(s, (uint8_t)(p.seq + 1), ER_HANDSHAKE, "08S01", "mypool: malformed packet");
+			relay_send_err(s, (uint8_t)(p.seq + 1), ERR(HANDSHAKE), "mypool: malformed packet");
 			relay_flush(s);
 			return END_PROTOCOL;
 		}
 		if (p.seq != 0) {
 			log_info("command packet with sequence id %u", p.seq);
-			relay_send_err(s, 1, ER_NET_PACKETS_OUT_OF_ORDER, "08S01", "Got packets out of order");
+			relay_send_err(s, 1, ERR(NET_PACKETS_OUT_OF_ORDER), "Got packets out of order");
 			relay_flush(s);
 			return END_PROTOCOL;
 		}
 		if (p.len > s->cfg->max_allowed_packet) {
-			relay_send_err(s, 1, ER_NET_PACKET_TOO_LARGE, "08S01", "Got a packet bigger than 'max_allowed_packet' bytes");
+			relay_send_err(s, 1, ERR(NET_PACKET_TOO_LARGE), "Got a packet bigger than 'max_allowed_packet' bytes");
 			relay_flush(s);
 			return END_PROTOCOL;
 		}
@@ -1166,7 +1166,7 @@ static enum end_status command_loop(struct session *s)
 			log_info("%s of %u bytes refused", proto_cmd_name(cmd), p.len);
 			if (relay_client_drop(s, &p) != 0)
 				return END_CLIENT_GONE;
-			relay_send_errf(s, 1, ER_NET_PACKET_TOO_LARGE, "08S01", "mypool: %s of %u bytes is too large",
+			relay_send_errf(s, 1, ERR(NET_PACKET_TOO_LARGE), "mypool: %s of %u bytes is too large",
 					proto_cmd_name(cmd), p.len);
 			continue;
 		}
@@ -1175,7 +1175,7 @@ static enum end_status command_loop(struct session *s)
 			if (!p.whole) { /* the console's commands are short */
 				if (relay_client_drop(s, &p) != 0)
 					return END_CLIENT_GONE;
-				relay_send_err(s, 1, ER_NET_PACKET_TOO_LARGE, "08S01",
+				relay_send_err(s, 1, ERR(NET_PACKET_TOO_LARGE),
 					       "Got a packet bigger than 'max_allowed_packet' bytes");
 				continue;
 			}
@@ -1239,7 +1239,7 @@ static enum end_status command_loop(struct session *s)
 			log_info("unsupported command %s", proto_cmd_name(cmd));
 			if (relay_client_drop(s, &p) != 0)
 				return END_CLIENT_GONE;
-			relay_send_errf(s, 1, ER_UNKNOWN_COM, "08S01", "mypool: command %s is not supported", proto_cmd_name(cmd));
+			relay_send_errf(s, 1, ERR(UNKNOWN_COM), "mypool: command %s is not supported", proto_cmd_name(cmd));
 			break;
 		}
 		after_command(s);
@@ -1279,7 +1279,7 @@ static enum end_status authenticate(struct session *s)
 		return END_CLIENT_GONE;
 	if (!p.whole || p.seq != 1) {
 		log_info("bad handshake response (seq %u, %u bytes)", p.seq, p.len);
-		relay_send_err(s, 2, ER_HANDSHAKE, "08S01", "Bad handshake");
+		relay_send_err(s, 2, ERR(HANDSHAKE), "Bad handshake");
 		relay_flush(s);
 		return END_PROTOCOL;
 	}
@@ -1287,13 +1287,13 @@ static enum end_status authenticate(struct session *s)
 	int rc = proto_parse_handshake_response(p.data, p.len, &hr);
 	if (rc == -2) {
 		log_info("client asked for TLS, which mypool does not offer");
-		relay_send_err(s, 2, ER_HANDSHAKE, "08S01", "mypool: SSL is not supported");
+		relay_send_err(s, 2, ERR(HANDSHAKE), "mypool: SSL is not supported");
 		relay_flush(s);
 		return END_PROTOCOL;
 	}
 	if (rc != 0 || hr.user_len >= sizeof(s->user)) {
 		log_info("malformed handshake response (%u bytes)", p.len);
-		relay_send_err(s, 2, ER_HANDSHAKE, "08S01", "Bad handshake");
+		relay_send_err(s, 2, ERR(HANDSHAKE), "Bad handshake");
 		relay_flush(s);
 		return END_PROTOCOL;
 	}
@@ -1312,7 +1312,7 @@ static enum end_status authenticate(struct session *s)
 	if (session_console_claims(s->schema)) {
 		if (!session_console_allows(s)) {
 			log_info("user '%s' is not an admin", s->user);
-			relay_send_errf(s, seq, 1044, "42000", "Access denied for user '%s'@'localhost' to database '%s'",
+			relay_send_errf(s, seq, ERR(DBACCESS_DENIED), "Access denied for user '%s'@'localhost' to database '%s'",
 					s->user, s->schema);
 			relay_flush(s);
 			return END_AUTH_FAILED;

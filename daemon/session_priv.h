@@ -12,6 +12,7 @@
 
 #include "auth.h"
 #include "buf.h"
+#include "errors.h"
 #include "hold.h"
 #include "io.h"
 #include "proto.h"
@@ -47,20 +48,6 @@ struct worker_thread;
 #define BACKEND_READ_CHUNK (64u << 10)
 #define BACKEND_WHOLE_MAX (1u << 20)
 #define OUT_HIGH_WATER (64u << 10)
-
-/* mypool's own error codes (documented in docs/errors.md). */
-#define ER_MYPOOL_POOL_TIMEOUT 9001
-#define ER_MYPOOL_BACKEND_DOWN 9002
-#define ER_MYPOOL_BACKEND_LOST 9003
-#define ER_MYPOOL_SHUTDOWN 1053
-#define ER_UNKNOWN_COM 1047
-#define ER_ACCESS_DENIED 1045
-#define ER_HANDSHAKE 1043
-#define ER_NET_PACKET_TOO_LARGE 1153
-#define ER_NET_PACKETS_OUT_OF_ORDER 1156
-#define ER_QUERY_INTERRUPTED 1317
-#define ER_SPECIFIC_ACCESS_DENIED 1227
-#define ER_CONNECTION_KILLED 1927
 
 enum phase { PH_HANDSHAKE, PH_IDLE, PH_ACTIVE, PH_WAITING };
 

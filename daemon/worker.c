@@ -18,6 +18,7 @@
 #include "backend.h"
 #include "buf.h"
 #include "config.h"
+#include "errors.h"
 #include "coro.h"
 #include "io.h"
 #include "log.h"
@@ -135,7 +136,7 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
 			return;
 		}
 		if (w->draining) {
-			reject_client(fd, 1053, "08S01", "mypool: server shutdown in progress");
+			reject_client(fd, ERR(SERVER_SHUTDOWN), "mypool: server shutdown in progress");
 			continue;
 		}
 		unsigned n = __atomic_add_fetch(&w->n_clients, 1, __ATOMIC_RELAXED);
@@ -143,7 +144,7 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
 		if (n > max) {
 			__atomic_fetch_sub(&w->n_clients, 1, __ATOMIC_RELAXED);
 			log_warn("refusing a client: max_client_conn (%u) reached", max);
-			reject_client(fd, 1040, "08004", "Too many connections");
+			reject_client(fd, ERR(CON_COUNT), "Too many connections");
 			continue;
 		}
 		struct worker_thread *t = &w->threads[w->next_thread++ % w->n_threads];
