@@ -12,6 +12,7 @@
 
 #include "auth.h"
 #include "buf.h"
+#include "config.h"
 #include "errors.h"
 #include "hold.h"
 #include "io.h"
@@ -53,7 +54,8 @@ enum phase { PH_HANDSHAKE, PH_IDLE, PH_ACTIVE, PH_WAITING };
 
 /* How a session ends; session_close() decides the log line and the backend's fate from it. */
 enum end_status {
-	END_QUIT,          /* COM_QUIT */
+	END_NONE,          /* not ended: the session goes on (command handlers) */
+	END_QUIT,          /* COM_QUIT (and, from a login, "logged in") */
 	END_CLIENT_GONE,   /* EOF or error on the client socket */
 	END_AUTH_FAILED,
 	END_PROTOCOL,      /* malformed input from the client */
@@ -136,6 +138,29 @@ enum relay {
 
 /* The client's address for logs and the console: "unix", "IP:PORT" or "[IPv6]:PORT". */
 void session_addr(const struct session *s, char *out, size_t len);
+
+static inline bool transaction_pooling(const struct session *s)
+{
+	return s->cfg->pool_mode == POOL_TRANSACTION;
+}
+
+/* ---- login.c ---- */
+/* The handshake and the authentication: END_QUIT when the client is logged in. */
+enum end_status login_authenticate(struct session *s);
+/* COM_CHANGE_USER: a new login on the same connection; all session state is dropped. */
+enum end_status login_change_user(struct session *s, struct pkt *p);
+void login_set_user(struct session *s, const uint8_t *user, size_t len);
+
+/* ---- command.c ---- */
+/* Read and run commands until the session ends; how it ended. */
+enum end_status command_loop(struct session *s);
+
+/* ---- attach.c (also session_acquire and the rest below, for relay.c and prepared.c) ---- */
+/* After each command: give the backend back unless the hold rule keeps it (transaction pooling). */
+void session_after_command(struct session *s);
+/* The client's session state goes back to what it had right after login (COM_RESET_CONNECTION,
+ * and the start of COM_CHANGE_USER); the backend is reset before anyone else uses it. */
+void session_forget_state(struct session *s);
 
 /* ---- sessions.c: the registered console, for the command loop and the login ---- */
 bool session_console_claims(const char *db);
