@@ -161,21 +161,20 @@ static uint32_t prepare_here(struct session *s, struct stmt *st, uint8_t seq, bo
 	if (rc != 0 || relay_be_packet_whole(s, &len) != 0)
 		return (*lost = true, 0);
 	const uint8_t *p = buf_head(&s->bin) + PROTO_HEADER_LEN;
-	if (len > 0 && p[0] == 0xff) {
+	if (proto_is_err(p, len)) {
 		forward_error(s, len, seq);
 		return 0;
 	}
-	if (len < 12 || p[0] != 0) {
+	struct proto_prepare_ok ok;
+	if (proto_parse_prepare_ok(p, len, &ok) != 0) {
 		snprintf(b->error, sizeof(b->error), "malformed prepare response");
 		b->broken = true;
 		return (*lost = true, 0);
 	}
-	uint32_t id = get_u32(p + 1);
-	unsigned ncols = (unsigned)(p[5] | p[6] << 8), nparams = (unsigned)(p[7] | p[8] << 8);
 	buf_consume(&s->bin, PROTO_HEADER_LEN + len);
-	if (skip_definitions(s, nparams, NULL) != 0 || skip_definitions(s, ncols, cols) != 0)
+	if (skip_definitions(s, ok.nparams, NULL) != 0 || skip_definitions(s, ok.ncols, cols) != 0)
 		return (*lost = true, 0);
-	return id;
+	return ok.stmt_id;
 }
 
 /* Make sure st is prepared on the attached backend. Returns the server's id, or 0: the client
@@ -310,19 +309,20 @@ static int cmd_prepare(struct session *s, struct pkt *p)
 		goto out;
 	}
 	uint8_t *q = buf_head(&s->bin) + PROTO_HEADER_LEN;
-	if (len > 0 && q[0] == 0xff) {
+	if (proto_is_err(q, len)) {
 		r = relay_err(s, len);
 		goto out;
 	}
-	if (len < 12 || q[0] != 0) {
+	struct proto_prepare_ok ok;
+	if (proto_parse_prepare_ok(q, len, &ok) != 0) {
 		snprintf(s->be->error, sizeof(s->be->error), "malformed prepare response");
 		s->be->broken = true;
 		r = RELAY_BACKEND_GONE;
 		goto out;
 	}
-	uint32_t server_id = get_u32(q + 1);
-	unsigned ncols = (unsigned)(q[5] | q[6] << 8), nparams = (unsigned)(q[7] | q[8] << 8);
-	s->warnings = (uint16_t)(q[10] | q[11] << 8);
+	uint32_t server_id = ok.stmt_id;
+	unsigned ncols = ok.ncols, nparams = ok.nparams;
+	s->warnings = ok.warnings;
 	struct stmt *st = stmt_add(&s->stmts, sql, sql_len, (uint16_t)nparams, (uint16_t)ncols);
 	if (st && s->schema && !(st->schema = strdup(s->schema))) {
 		stmt_remove(&s->stmts, st->id);

@@ -384,6 +384,32 @@ void proto_write_errf(struct buf *b, uint8_t seq, uint16_t code, const char *sql
 	proto_write_err(b, seq, code, sqlstate, msg);
 }
 
+enum proto_kind proto_response_kind(const uint8_t *p, size_t n)
+{
+	if (n == 0)
+		return PK_EMPTY;
+	switch (p[0]) {
+	case 0x00: return PK_OK;
+	case 0xff: return PK_ERR;
+	case 0xfb: return PK_LOCAL_INFILE;
+	default: return proto_is_eof(p, n) ? PK_EOF : PK_RESULT;
+	}
+}
+
+int proto_parse_prepare_ok(const uint8_t *p, size_t n, struct proto_prepare_ok *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (n < 12 || p[0] != 0x00)
+		return -1;
+	struct rd r = rd_make(p + 1, n - 1);
+	out->stmt_id = rd_u32(&r);
+	out->ncols = rd_u16(&r);
+	out->nparams = rd_u16(&r);
+	rd_u8(&r); /* filler */
+	out->warnings = rd_u16(&r);
+	return r.failed ? -1 : 0;
+}
+
 int proto_parse_eof(const uint8_t *p, size_t n, struct proto_eof *out)
 {
 	struct rd r = rd_make(p, n);

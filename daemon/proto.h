@@ -205,6 +205,28 @@ static inline bool proto_is_eof(const uint8_t *p, size_t n) { return n >= 1 && n
 int proto_parse_eof(const uint8_t *p, size_t n, struct proto_eof *out);
 void proto_write_eof(struct buf *b, uint8_t seq, uint16_t warnings, uint16_t status);
 
+/* What the first packet of a server's response is. Only there: inside a result set a row may
+ * start with any byte (0x00 an empty string, 0xFB a NULL); rows end with proto_is_err() or
+ * proto_is_eof(). */
+enum proto_kind {
+	PK_OK,          /* 0x00 */
+	PK_ERR,         /* 0xFF */
+	PK_LOCAL_INFILE, /* 0xFB: the server asks for the file of LOAD DATA LOCAL */
+	PK_EOF,         /* 0xFE, shorter than 9 bytes */
+	PK_RESULT,      /* anything else: a result set's column count */
+	PK_EMPTY,       /* no payload at all: malformed */
+};
+enum proto_kind proto_response_kind(const uint8_t *p, size_t n);
+static inline bool proto_is_err(const uint8_t *p, size_t n) { return n >= 1 && p[0] == 0xff; }
+
+/* COM_STMT_PREPARE's OK: 0x00, statement id, columns, parameters, a filler, warnings. */
+struct proto_prepare_ok {
+	uint32_t stmt_id;
+	uint16_t ncols, nparams, warnings;
+};
+/* 0, or -1 if p is not one (shorter than 12 bytes, or not starting with 0x00). */
+int proto_parse_prepare_ok(const uint8_t *p, size_t n, struct proto_prepare_ok *out);
+
 /* AuthSwitchRequest: 0xFE, plugin name NUL, data. */
 void proto_write_auth_switch(struct buf *b, uint8_t seq, const char *plugin, const void *data, size_t n);
 /* AuthMoreData: 0x01 + data. */

@@ -428,7 +428,7 @@ enum relay relay_rows(struct session *s, uint16_t *status, bool *done)
 			if (scan + PROTO_HEADER_LEN + len > avail)
 				break;
 			uint8_t first = len ? h[scan + PROTO_HEADER_LEN] : 0;
-			if (!cont && len > 0 && (first == 0xff || (first == 0xfe && len < 9)))
+			if (!cont && len > 0 && (first == 0xff || (first == 0xfe && len < 9))) /* ERR, EOF */
 				break;
 			cont = len == PROTO_MAX_PAYLOAD;
 			last_hdr = scan;
@@ -449,7 +449,7 @@ enum relay relay_rows(struct session *s, uint16_t *status, bool *done)
 		if (relay_be_packet(s, &len, 1) != 0)
 			return RELAY_BACKEND_GONE;
 		const uint8_t *p = buf_head(&s->bin) + PROTO_HEADER_LEN;
-		if (!cont && len > 0 && p[0] == 0xfe && len < 9) {
+		if (!cont && proto_is_eof(p, len)) {
 			if (relay_be_packet_whole(s, &len) != 0)
 				return RELAY_BACKEND_GONE;
 			struct proto_eof eof;
@@ -466,7 +466,7 @@ enum relay relay_rows(struct session *s, uint16_t *status, bool *done)
 			eof_fix_status(s);
 			return relay_pass(s, len);
 		}
-		if (!cont && len > 0 && p[0] == 0xff) {
+		if (!cont && proto_is_err(p, len)) {
 			s->err_ok = false;
 			*done = true;
 			if (relay_be_packet_whole(s, &len) != 0)
@@ -574,29 +574,30 @@ enum relay relay_result(struct session *s, bool *done, struct relay_cols *cols)
 		s->seq_shift--;
 	}
 	*done = true;
-	if (len == 0) {
+	enum proto_kind kind = proto_response_kind(p, len);
+	if (kind == PK_EMPTY) {
 		snprintf(s->be->error, sizeof(s->be->error), "empty response packet");
 		s->be->broken = true;
 		return RELAY_BACKEND_GONE;
 	}
-	if (p[0] != 0x00 && p[0] != 0xff)
+	if (kind != PK_OK && kind != PK_ERR)
 		s->err_ok = false; /* a result set's metadata, a file request: no ERR in between */
-	switch (p[0]) {
-	case 0x00: {
+	switch (kind) {
+	case PK_OK: {
 		uint16_t status = 0;
 		enum relay r = relay_ok(s, len, &status);
 		s->hold.status = status;
 		*done = !(status & STATUS_MORE_RESULTS);
 		return r;
 	}
-	case 0xff:
+	case PK_ERR:
 		return relay_err(s, len);
-	case 0xfb:
+	case PK_LOCAL_INFILE:
 		return relay_local_infile(s, len, done);
 	default:
 		break;
 	}
-	if (proto_is_eof(p, len)) {
+	if (kind == PK_EOF) {
 		struct proto_eof eof;
 		if (proto_parse_eof(p, len, &eof) == 0)
 			s->hold.status = eof.status;
@@ -699,7 +700,7 @@ enum relay relay_field_list(struct session *s)
 		if (relay_be_packet(s, &len, 1) != 0)
 			return RELAY_BACKEND_GONE;
 		const uint8_t *p = buf_head(&s->bin) + PROTO_HEADER_LEN;
-		if (len > 0 && (p[0] == 0xff || proto_is_eof(p, len))) {
+		if (proto_is_err(p, len) || proto_is_eof(p, len)) {
 			if (relay_be_packet_whole(s, &len) != 0)
 				return RELAY_BACKEND_GONE;
 			return relay_pass(s, len);
