@@ -1,4 +1,4 @@
-/* Unit tests for daemon/auth.c: known vectors (computed independently with Python's hashlib) and
+/* Unit tests for daemon/pure/auth.c: known vectors (computed independently with Python's hashlib) and
  * the accept/reject rules. */
 #include "autoconfig.h"
 

@@ -1,4 +1,4 @@
-/* Unit tests for daemon/buf.c: the growable buffer (limits, compaction, sticky failure) and the
+/* Unit tests for daemon/pure/buf.c: the growable buffer (limits, compaction, sticky failure) and the
  * bounds-checked reader (lenenc boundaries, failure stickiness, lengths past the end). */
 #include "autoconfig.h"
 

@@ -1,4 +1,4 @@
-/* Unit tests for daemon/proto.c: golden packets (each field annotated with what it decodes to),
+/* Unit tests for daemon/pure/proto.c: golden packets (each field annotated with what it decodes to),
  * round trips, and hostile input (every truncation of every golden packet is parsed from an
  * exactly-sized heap copy, so ASan catches any read past the end).
  *
