@@ -235,10 +235,10 @@ static void run_main(void *arg)
 			abort();
 		session_begin_command(s, NULL, 0);
 		s->be_await = true;
-		uint16_t status = s->status;
+		uint16_t status = s->hold.status;
 		bool done = false;
 		enum relay r = relay_rows(s, &status, &done);
-		s->status = status;
+		s->hold.status = status;
 		session_finish(s, r, 1);
 		break;
 	}
@@ -333,7 +333,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		s->caps |= CAP_LOCAL_FILES;
 	if (ccaps & 2)
 		s->caps |= MARIADB_CAP_EXTENDED_METADATA;
-	s->status = STATUS_AUTOCOMMIT | (bcaps & 0x20 ? STATUS_IN_TRANS : 0);
+	hold_init(&s->hold, cfg->pool_mode != POOL_TRANSACTION);
+	s->hold.status = STATUS_AUTOCOMMIT | (bcaps & 0x20 ? STATUS_IN_TRANS : 0);
 	buf_init(&s->in, 0);
 	buf_init(&s->out, 0);
 	buf_init(&s->bin, 0);
