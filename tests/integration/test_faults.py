@@ -425,6 +425,10 @@ class KillTest(FaultCase):
         9002 at once, a client on an existing server connection sees nothing; the file back,
         new clients succeed."""
         d = self.daemon_for()
+        # The connection the pool opens at startup first (else it may come after w's own and
+        # stay idle for the next client, which would then need no new connection).
+        pooled = "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = %s"
+        self.assertTrue(harness.wait_until(lambda: self.server.query(pooled, (harness.POOL_USER,)), scaled(10)))
         w = self.client(d)
         w.cursor().execute("BEGIN")  # pins w's server connection in either pool mode
         self.check(w)
