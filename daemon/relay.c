@@ -327,6 +327,25 @@ int relay_be_packet(struct session *s, uint32_t *len, size_t need)
 	return relay_be_fill(s, PROTO_HEADER_LEN + need);
 }
 
+/* As relay_be_packet, for a packet that begins something (a result, a column definition, a
+ * row, an EOF): MariaDB's progress reports before it are dropped (the server sends them, before
+ * and in the middle of a response, to connections that announced MARIADB_CAP_PROGRESS, as
+ * Connector/C does for mypool's; mypool offers none to its clients), and the packets after them
+ * renumbered. Never for the continuation of a 0xffffff-byte packet, which may begin with any byte. */
+static int relay_be_next(struct session *s, uint32_t *len, size_t need)
+{
+	for (;;) {
+		if (relay_be_packet(s, len, need > 3 ? need : 3) != 0)
+			return -1;
+		if (!proto_is_progress(buf_head(&s->bin) + PROTO_HEADER_LEN, *len))
+			return 0;
+		if (relay_be_packet_whole(s, len) != 0)
+			return -1;
+		buf_consume(&s->bin, PROTO_HEADER_LEN + *len);
+		s->seq_shift--;
+	}
+}
+
 /* The next packet must be inspected whole (OK, ERR, EOF, column definitions...). */
 int relay_be_packet_whole(struct session *s, uint32_t *len)
 {
@@ -446,7 +465,7 @@ enum relay relay_rows(struct session *s, uint16_t *status, bool *done)
 			continue;
 		}
 		uint32_t len;
-		if (relay_be_packet(s, &len, 1) != 0)
+		if ((cont ? relay_be_packet(s, &len, 1) : relay_be_next(s, &len, 1)) != 0)
 			return RELAY_BACKEND_GONE;
 		const uint8_t *p = buf_head(&s->bin) + PROTO_HEADER_LEN;
 		if (!cont && proto_is_eof(p, len)) {
@@ -561,18 +580,9 @@ enum relay relay_result(struct session *s, bool *done, struct relay_cols *cols)
 	uint32_t len;
 	const uint8_t *p;
 	s->err_ok = true; /* a result may be an ERR, also the next one of several */
-	for (;;) {
-		if (relay_be_packet_whole(s, &len) != 0)
-			return RELAY_BACKEND_GONE;
-		p = buf_head(&s->bin) + PROTO_HEADER_LEN;
-		/* MariaDB progress reports (an ERR with code 0xFFFF) go to clients that asked for
-		 * them; mypool offers none, so they are dropped and the packets after them renumbered. */
-		struct proto_err e;
-		if (len < 3 || p[0] != 0xff || proto_parse_err(p, len, &e) != 1)
-			break;
-		buf_consume(&s->bin, PROTO_HEADER_LEN + len);
-		s->seq_shift--;
-	}
+	if (relay_be_next(s, &len, 0) != 0 || relay_be_packet_whole(s, &len) != 0)
+		return RELAY_BACKEND_GONE;
+	p = buf_head(&s->bin) + PROTO_HEADER_LEN;
 	*done = true;
 	enum proto_kind kind = proto_response_kind(p, len);
 	if (kind == PK_EMPTY) {
@@ -632,7 +642,7 @@ enum relay relay_result(struct session *s, bool *done, struct relay_cols *cols)
 		if (cols)
 			buf_reset(&cols->fresh);
 		for (uint64_t i = 0; i < ncols && rr == RELAY_DONE; i++) {
-			if (relay_be_packet(s, &len, 0) != 0)
+			if (relay_be_next(s, &len, 0) != 0)
 				return RELAY_BACKEND_GONE;
 			rr = relay_column(s, len, false, cols ? &cols->fresh : NULL);
 		}
@@ -655,7 +665,7 @@ enum relay relay_result(struct session *s, bool *done, struct relay_cols *cols)
 			added++;
 		}
 		s->seq_shift = (uint8_t)(s->seq_shift + added);
-		if (relay_be_packet(s, &len, 1) != 0)
+		if (relay_be_next(s, &len, 1) != 0)
 			return RELAY_BACKEND_GONE;
 		const uint8_t *q = buf_head(&s->bin) + PROTO_HEADER_LEN;
 		if (!proto_is_eof(q, len)) {
@@ -668,7 +678,7 @@ enum relay relay_result(struct session *s, bool *done, struct relay_cols *cols)
 	if (rr != RELAY_DONE)
 		return rr;
 	if (!(s->be->caps & CAP_DEPRECATE_EOF) && !eof_done) {
-		if (relay_be_packet_whole(s, &len) != 0)
+		if (relay_be_next(s, &len, 0) != 0 || relay_be_packet_whole(s, &len) != 0)
 			return RELAY_BACKEND_GONE;
 		/* An execute that asked for a cursor and got one ends here: its rows come with
 		 * COM_STMT_FETCH. Only then: a stored program with a cursor open (text protocol

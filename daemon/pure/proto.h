@@ -218,6 +218,12 @@ enum proto_kind {
 };
 enum proto_kind proto_response_kind(const uint8_t *p, size_t n);
 static inline bool proto_is_err(const uint8_t *p, size_t n) { return n >= 1 && p[0] == 0xff; }
+/* A MariaDB progress report (an ERR with code 0xFFFF): the server sends them to connections that
+ * announced MARIADB_CAP_PROGRESS, before and in the middle of a response. */
+static inline bool proto_is_progress(const uint8_t *p, size_t n)
+{
+	return n >= 3 && p[0] == 0xff && p[1] == 0xff && p[2] == 0xff;
+}
 
 /* COM_STMT_PREPARE's OK: 0x00, statement id, columns, parameters, a filler, warnings. */
 struct proto_prepare_ok {

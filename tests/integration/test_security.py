@@ -382,6 +382,69 @@ class ServerDiesMidResultTest(harness.TestCase):
         self.assertEqual(e.args[0], 2013, e.args)
 
 
+class ProgressServer(FakeServer):
+    """Answers SELECT with a result of two columns and 50 rows, sending MariaDB progress
+    reports (an ERR with code 0xFFFF) where the server may send them: before the result, between
+    the column definitions, before the rows, between rows and before the final EOF."""
+
+    def __init__(self, path):
+        super().__init__(path, "")
+
+    @staticmethod
+    def progress(stage):
+        info = b"Checking table"
+        return b"\xff\xff\xff\x01" + bytes([stage, 3]) + (stage * 100).to_bytes(3, "little") + bytes([len(info)]) + info
+
+    def answer(self, c, seq, sql):
+        if not sql.upper().startswith(b"SELECT"):
+            self._ok(c, seq + 1)
+            return "answered"
+        def col(name):
+            p = b"".join(bytes([len(x)]) + x for x in (b"def", b"", b"", b"", name, name))
+            return p + b"\x0c" + struct.pack("<HIBHB", 33, 255, 0xfd, 0, 0) + b"\0\0"
+        rows = [bytes([len(b"%d" % i)]) + b"%d" % i + b"\x03row" for i in range(50)]
+        body = ([self.progress(1), b"\x02", col(b"n"), self.progress(1), col(b"v"), self.progress(2),
+                 b"\xfe\0\0\x02\0", self.progress(2)]
+                + rows[:25] + [self.progress(3)] + rows[25:] + [self.progress(3), b"\xfe\0\0\x02\0"])
+        c.sendall(b"".join(len(p).to_bytes(3, "little") + bytes([(seq + 1 + i) & 0xFF]) + p
+                           for i, p in enumerate(body)))
+        return "answered"
+
+
+@harness.mypool_only("a fake server behind mypool")
+class ProgressReportTest(harness.TestCase):
+    """MariaDB's progress reports, which the server sends mypool's server connections (they
+    announce progress reporting) before and in the middle of a response, never reach a client
+    (mypool offers none) and never end or break the response (regression, MariaDB's test
+    reopen_temp_table: a report between a CHECK TABLE's column definitions and its rows was
+    relayed as an ERR, and the client then waited for ever)."""
+
+    shared_daemon = False
+
+    def check(self, mode):
+        path = os.path.join(harness.tmp_root(), "progress-%s.sock" % mode)
+        if os.path.exists(path):
+            os.unlink(path)
+        srv = ProgressServer(path)
+        self.addCleanup(srv.close)
+        d = harness.Mypoold(pool_mode=mode, socket=path).start()
+        self.addCleanup(d.stop)
+        c = self.connect(target=d.socket, database=None, read_timeout=harness.scaled(10), autocommit=True)
+        cur = c.cursor()
+        cur.execute("SELECT n, v FROM t")
+        self.assertEqual([d[0] for d in cur.description], ["n", "v"])
+        self.assertEqual(cur.fetchall(), tuple((str(i), "row") for i in range(50)))
+        self.assertEqual(q(c, "DO 1"), ())
+        cur.execute("SELECT n, v FROM t")  # the same again, on whichever server connection
+        self.assertEqual(len(cur.fetchall()), 50)
+
+    def test_session_pooling(self):
+        self.check("session")
+
+    def test_transaction_pooling(self):
+        self.check("transaction")
+
+
 @harness.mypool_only("mypool's own time limits")
 class TimeLimitsTest(harness.TestCase):
     """Time limits a client cannot defeat (regression: client_login_timeout counted per read,
