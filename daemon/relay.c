@@ -271,6 +271,7 @@ enum relay relay_err(struct session *s, uint32_t len)
 {
 	s->resp_err = true;
 	s->warnings = 1; /* the error is in the diagnostics area */
+	hold_error(&s->hold);
 	const uint8_t *p = buf_head(&s->bin) + PROTO_HEADER_LEN;
 	if (s->killed && len >= 3 && (p[1] | p[2] << 8) == ER_QUERY_INTERRUPTED) {
 		/* KILL CONNECTION interrupted the statement (kill.c) and the session ends after it:

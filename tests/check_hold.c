@@ -70,6 +70,25 @@ START_TEST(test_transaction)
 }
 END_TEST
 
+/* An ERR carries no status: with autocommit off the failed statement may have begun a
+ * transaction (MariaDB's unsafe_binlog_innodb), with autocommit on it cannot have. */
+START_TEST(test_error_with_autocommit_off)
+{
+	struct hold h = fresh();
+	hold_error(&h);
+	ck_assert_int_eq(hold_why(&h), HOLD_NONE);
+	hold_status(&h, 0, false); /* SET autocommit = 0 */
+	ck_assert_int_eq(hold_why(&h), HOLD_NONE);
+	hold_command(&h);
+	hold_error(&h);
+	ck_assert_int_eq(hold_why(&h), HOLD_TRANSACTION);
+	ck_assert(hold_state_on_connection(&h));
+	hold_command(&h);
+	hold_status(&h, 0, false); /* the next response says there is none */
+	ck_assert_int_eq(hold_why(&h), HOLD_NONE);
+}
+END_TEST
+
 START_TEST(test_lock_tables_and_set_transaction)
 {
 	struct hold h = fresh();
@@ -154,6 +173,7 @@ static Suite *hold_suite(void)
 	tcase_add_test(tc, test_session_pooling_holds_always_and_never_pins);
 	tcase_add_test(tc, test_pins_last_until_forgotten);
 	tcase_add_test(tc, test_transaction);
+	tcase_add_test(tc, test_error_with_autocommit_off);
 	tcase_add_test(tc, test_lock_tables_and_set_transaction);
 	tcase_add_test(tc, test_cursors);
 	tcase_add_test(tc, test_one_more_command);

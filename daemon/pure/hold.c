@@ -66,6 +66,12 @@ void hold_status(struct hold *h, uint16_t status, bool eof)
 		hold_next(h, HOLD_STATE_DETAILS);
 }
 
+void hold_error(struct hold *h)
+{
+	if (!(h->status & STATUS_AUTOCOMMIT))
+		h->status |= STATUS_IN_TRANS;
+}
+
 void hold_trx_state(struct hold *h, const char *state, unsigned len) { h->locked = len >= 8 && state[7] == 'L'; }
 
 void hold_trx_characteristics(struct hold *h, unsigned len) { h->trx_chars = len > 0; }

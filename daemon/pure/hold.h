@@ -65,6 +65,10 @@ void hold_next(struct hold *h, enum hold_reason r);
 /* What a response said: its status flags (an OK's or an EOF's; from an EOF, `eof` true: a state
  * change it flags is described only by the next OK). */
 void hold_status(struct hold *h, uint16_t status, bool eof);
+/* The response was an ERR, which carries no status: with autocommit off the failed statement
+ * may have begun a transaction (InnoDB does when it opens a table, and its metadata locks last
+ * until the transaction ends), so one is taken to be open until a response says. */
+void hold_error(struct hold *h);
 /* The transaction state tracker's value (its 8th character is 'L' under LOCK TABLES) and the
  * transaction characteristics tracker's (non-empty: SET TRANSACTION waits). */
 void hold_trx_state(struct hold *h, const char *state, unsigned len);
