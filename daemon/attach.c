@@ -677,7 +677,8 @@ int session_finish(struct session *s, enum relay r, uint8_t first_seq)
 		/* A statement sets the diagnostics area; SHOW WARNINGS and the like only read it. */
 		if (!(s->scan & SQL_DIAGNOSTICS))
 			b->diag_pending = s->warnings != 0;
-		if (s->scan & SQL_SET_LAST_INSERT_ID)
+		/* LAST_INSERT_ID() may have changed with no OK that says so: read it back. */
+		if ((s->scan & (SQL_SET_LAST_INSERT_ID | SQL_PROGRAM)) || ((s->scan & SQL_INSERT) && s->resp_err))
 			s->lid_dirty = true;
 	}
 	if (s->scan & SQL_SET_GLOBAL)

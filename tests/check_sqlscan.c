@@ -6,8 +6,13 @@
 #include "check_main.h"
 #include "sqlscan.h"
 
-/* The flags but SQL_CALLS (tested on its own: most statements here call something). */
-static unsigned scan(const char *sql) { return sqlscan(sql, strlen(sql)) & ~(unsigned)SQL_CALLS; }
+/* The flags but SQL_CALLS (tested on its own: most statements here call something), SQL_PROGRAM
+ * and SQL_INSERT (also on their own: lid()). */
+static unsigned scan(const char *sql)
+{
+	return sqlscan(sql, strlen(sql)) & ~(unsigned)(SQL_CALLS | SQL_PROGRAM | SQL_INSERT);
+}
+static unsigned lid(const char *sql) { return sqlscan(sql, strlen(sql)) & (SQL_PROGRAM | SQL_INSERT); }
 static unsigned calls(const char *sql) { return sqlscan(sql, strlen(sql)) & SQL_CALLS; }
 
 START_TEST(test_user_variables)
@@ -183,6 +188,30 @@ START_TEST(test_set_global)
 }
 END_TEST
 
+/* Statements that may change LAST_INSERT_ID() with no OK saying so (found by mtr's metadata): a
+ * stored procedure or a compound statement, always; an INSERT, REPLACE or LOAD when it fails. */
+START_TEST(test_insert_id_unseen)
+{
+	ck_assert(lid("CALL p()") & SQL_PROGRAM);
+	ck_assert(lid("call p") & SQL_PROGRAM);
+	ck_assert(lid("BEGIN NOT ATOMIC INSERT INTO t VALUES (NULL); END") & SQL_PROGRAM);
+	ck_assert(lid("IF 1 THEN INSERT INTO t VALUES (NULL); END IF") & SQL_PROGRAM);
+	ck_assert(lid("FOR i IN 1..3 DO INSERT INTO t VALUES (NULL); END FOR") & SQL_PROGRAM);
+	ck_assert(lid("WHILE 0 DO SELECT 1; END WHILE") & SQL_PROGRAM);
+	ck_assert(lid("SELECT 1; CALL p()") & SQL_PROGRAM);
+	ck_assert(!(lid("BEGIN") & SQL_PROGRAM));
+	ck_assert(!(lid("BEGIN WORK") & SQL_PROGRAM));
+	ck_assert(!(lid("SELECT REPEAT('a', 3), IF(1, 2, 3)") & SQL_PROGRAM));
+	ck_assert(!(lid("SELECT 'CALL p()'") & SQL_PROGRAM));
+	ck_assert(lid("INSERT INTO t VALUES (1)") & SQL_INSERT);
+	ck_assert(lid("replace t SET a = 1") & SQL_INSERT);
+	ck_assert(lid("LOAD DATA INFILE 'f' INTO TABLE t") & SQL_INSERT);
+	ck_assert(lid("SELECT 1; INSERT INTO t VALUES (1)") & SQL_INSERT);
+	ck_assert(!(lid("SELECT * FROM insert_log") & SQL_INSERT));
+	ck_assert(!(lid("UPDATE t SET a = 1") & SQL_INSERT));
+}
+END_TEST
+
 static int users(const char *sql, char names[][SQLSCAN_NAME_MAX + 1], int max)
 {
 	return sqlscan_user_vars(sql, strlen(sql), names, max);
@@ -250,6 +279,7 @@ static Suite *sqlscan_suite(void)
 	tcase_add_test(tc, test_untracked_system_variables);
 	tcase_add_test(tc, test_user_variable_names);
 	tcase_add_test(tc, test_set_global);
+	tcase_add_test(tc, test_insert_id_unseen);
 	suite_add_tcase(s, tc);
 	return s;
 }

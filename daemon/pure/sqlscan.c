@@ -46,7 +46,7 @@ struct stmt {
 	int nwords;        /* keywords seen so far in this statement */
 	bool first_set;    /* the statement starts with SET */
 	bool first_create, first_drop, first_flush, first_lock, first_handler, first_backup, first_load;
-	bool first_show, first_get, first_call;
+	bool first_show, first_get, first_call, first_begin;
 	bool seen_into;
 	bool seen_set;     /* a SET so far (also inside BEGIN NOT ATOMIC ... or after UPDATE: a
 	                      false @@name = ... is only one value read back for nothing) */
@@ -208,8 +208,16 @@ static unsigned scan(const char *s, size_t len, struct names *nm, struct names *
 				st.first_show = word_is(w, n, "SHOW");
 				st.first_get = word_is(w, n, "GET");
 				st.first_call = word_is(w, n, "CALL"); /* CALL p(@out): OUT and INOUT */
+				st.first_begin = word_is(w, n, "BEGIN");
+				if (st.first_call || word_is(w, n, "IF") || word_is(w, n, "CASE") || word_is(w, n, "LOOP") ||
+				    word_is(w, n, "WHILE") || word_is(w, n, "REPEAT") || word_is(w, n, "FOR"))
+					flags |= SQL_PROGRAM;
+				if (st.first_load || word_is(w, n, "INSERT") || word_is(w, n, "REPLACE"))
+					flags |= SQL_INSERT;
 				if (word_is(w, n, "PREPARE") || word_is(w, n, "EXECUTE") || word_is(w, n, "DEALLOCATE"))
 					flags |= SQL_PREPARE;
+			} else if (st.nwords == 1 && st.first_begin && word_is(w, n, "NOT")) {
+				flags |= SQL_PROGRAM; /* BEGIN NOT ATOMIC; BEGIN alone starts a transaction */
 			}
 			st.nwords++;
 			size_t next = i;

@@ -30,6 +30,11 @@ enum sqlscan_flag {
 	SQL_CALLS = 1u << 13,          /* a name followed by '(', or CALL: maybe a stored program,
 	                                  whose effects the text does not show */
 	SQL_SET_GLOBAL = 1u << 14,     /* SET GLOBAL, SET @@global.x: what new sessions start with */
+	SQL_PROGRAM = 1u << 15,        /* CALL, or a compound statement (BEGIN NOT ATOMIC, IF, CASE,
+	                                  LOOP, WHILE, REPEAT, FOR): the statements it runs may change
+	                                  LAST_INSERT_ID() with no OK that says so */
+	SQL_INSERT = 1u << 16,         /* INSERT, REPLACE, LOAD: one that fails may have changed
+	                                  LAST_INSERT_ID() */
 };
 
 /* Split a short command into at most max words of up to 31 bytes (longer ones are cut),

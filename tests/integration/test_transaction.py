@@ -911,6 +911,25 @@ class RestoreTest(TxTestCase):
         fresh = self.connect(target=target, autocommit=True)
         self.assertEqual(q(fresh, "SELECT LAST_INSERT_ID()"), ((0,),))
 
+    def test_last_insert_id_changed_unseen(self):
+        """Regression (MariaDB's suite, metadata): a CALL, a compound statement and a failing
+        INSERT change LAST_INSERT_ID() with no OK saying so; a fresh client on that server
+        connection then read it (1 where MariaDB says 0)."""
+        root_exec("CREATE OR REPLACE TABLE test.tx_lid4 (id INT AUTO_INCREMENT PRIMARY KEY, u INT UNIQUE)",
+                  "INSERT INTO test.tx_lid4 (u) VALUES (0)",
+                  "CREATE OR REPLACE PROCEDURE test.tx_lid4_add() INSERT INTO test.tx_lid4 (u) VALUES (NULL)")
+        target = self.start(pool_size=1, pool_wait_timeout="3s")
+        for sql, mine in (("CALL tx_lid4_add()", 2), ("BEGIN NOT ATOMIC INSERT INTO tx_lid4 (u) VALUES (NULL); END", 3),
+                          ("INSERT INTO tx_lid4 (u) VALUES (NULL), (0)", 4)):
+            c = self.connect(target=target, autocommit=True)
+            try:
+                q(c, sql)
+            except pymysql.MySQLError as e:
+                self.assertEqual(e.args[0], 1062, sql)  # only the INSERT fails (Duplicate entry)
+            q(c, "DO 1")
+            self.assertEqual(q(self.connect(target=target, autocommit=True), "SELECT LAST_INSERT_ID()"), ((0,),), sql)
+            self.assertEqual(q(c, "SELECT LAST_INSERT_ID()"), ((mine,),), sql)
+
     def test_restore_last_insert_id_variable(self):
         """@@last_insert_id and @@identity are LAST_INSERT_ID() too."""
         root_exec("DROP TABLE IF EXISTS test.tx_lid2",
@@ -1001,6 +1020,31 @@ class TransactionStateTest(TxTestCase):
         self.assertEqual(self.trx(c, write=True), ("REPEATABLE READ", 1792))
         self.assertEqual(self.trx(c, write=True), ("REPEATABLE READ", None))
         self.assertEqual(self.trx(o, write=True), ("REPEATABLE READ", None))
+
+    def test_error_with_autocommit_off_keeps_the_transaction(self):
+        # Regression (MariaDB's suite, unsafe_binlog_innodb): with autocommit off a statement
+        # that fails may have begun a transaction, which an ERR does not say; the client's
+        # server connection went back to the pool at disconnect with it open (and its metadata
+        # locks: a DROP TABLE then waited for ever). Now it is kept, and reset at disconnect.
+        root_exec("CREATE OR REPLACE TABLE test.tx_err (a INT PRIMARY KEY, b INT) ENGINE=InnoDB",
+                  "INSERT INTO test.tx_err VALUES (1, 1), (2, 2)")
+        self.addCleanup(root_exec, "SET lock_wait_timeout = 10", "DROP TABLE IF EXISTS test.tx_err")
+        target = self.start(pool_size=2, pool_wait_timeout="3s")
+        a = self.connect(target=target, autocommit=False)
+        b = self.connect(target=target, autocommit=False)
+        q(a, "UPDATE tx_err SET b = 5 WHERE a = 1")
+        q(b, "SET innodb_lock_wait_timeout = 1")
+        self.assertEqual(error_of(q, b, "SELECT * FROM tx_err WHERE a = 1 FOR UPDATE")[0], 1205)
+        b.close()
+        a.commit()
+        a.close()
+
+        def open_trx():
+            time.sleep(0.15)  # InnoDB refreshes its INNODB_TRX cache only after 0.1 s without readers
+            return root_exec("SELECT COUNT(*) FROM information_schema.INNODB_TRX")[0][0]
+        self.assertTrue(harness.wait_until(lambda: open_trx() == 0, harness.scaled(5)),
+                        "a transaction stays open: %r" % (root_exec(
+                            "SELECT trx_state, trx_mysql_thread_id FROM information_schema.INNODB_TRX"),))
 
     def test_show_warnings_under_load(self):
         target = self.start(pool_size=3, pool_wait_timeout="30s")
