@@ -248,21 +248,42 @@ enum end_status login_change_user(struct session *s, struct pkt *p)
 		relay_flush(s);
 		return END_PROTOCOL;
 	}
+	if (s->failed_change_users >= 3) {
+		/* As MariaDB: no more guessing passwords on this connection. */
+		if (relay_client_drop(s, p) != 0)
+			return END_CLIENT_GONE;
+		relay_send_err(s, 1, ERR(UNKNOWN_COM), "Unknown command");
+		return relay_flush(s) == 0 ? END_QUIT : END_CLIENT_GONE;
+	}
 	s->login_ms = mono_ms();
 	session_forget_state(s);
-	free(s->schema);
+	char was_user[sizeof(s->user)];
+	memcpy(was_user, s->user, sizeof(was_user));
+	char *was_schema = s->schema;
+	uint8_t was_charset = s->charset;
 	s->schema = cu.db && cu.db_len ? strndup((const char *)cu.db, cu.db_len) : NULL;
 	login_set_user(s, cu.user, cu.user_len);
 	if (cu.has_charset && cu.charset && cu.charset < 256)
 		s->charset = (uint8_t)cu.charset;
 	uint8_t seq = 1;
 	enum end_status st = auth_user(s, p, cu.plugin, cu.plugin_len, cu.auth, cu.auth_len, &seq);
+	if (st == END_QUIT && check_schema(s, seq) != 0) {
+		relay_flush(s);
+		st = END_AUTH_FAILED; /* an unknown database (1049), as the server refuses it */
+	}
+	if (st == END_AUTH_FAILED) {
+		/* The error is out; as MariaDB, the connection stays, as the user it was, with its
+		 * database and character set (its session state is gone all the same). */
+		s->failed_change_users++;
+		free(s->schema);
+		s->schema = was_schema;
+		login_set_user(s, (const uint8_t *)was_user, strlen(was_user));
+		s->charset = was_charset;
+		return END_QUIT;
+	}
+	free(was_schema);
 	if (st != END_QUIT)
 		return st;
-	if (check_schema(s, seq) != 0) {
-		relay_flush(s);
-		return END_AUTH_FAILED;
-	}
 	session_after_command(s);
 	relay_send_ok(s, seq);
 	log_debug("changed user");

@@ -117,6 +117,7 @@ struct session {
 	struct varset uvars;    /* user variables, as the SQL literals that restore them */
 	uint8_t scramble[AUTH_SCRAMBLE_LEN];
 	char user[81];
+	uint8_t failed_change_users; /* COM_CHANGE_USER refused so far (MariaDB allows three) */
 	char host[46];         /* "localhost" (Unix socket) or the client's IP address */
 	uint16_t port;         /* the client's TCP port; 0 = Unix socket */
 	struct buf in, out, bin;

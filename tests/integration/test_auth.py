@@ -188,3 +188,28 @@ class Ed25519Test(harness.TestCase):
         with self.assertRaises(MySQLdb.OperationalError) as cm:
             c.change_user(ED_USER, "wrong", "test")
         self.assertEqual(cm.exception.args[0], 1045)
+
+    def test_failed_change_user_keeps_the_connection(self):
+        """Regression (MariaDB's suite, change_user_notembedded): a refused COM_CHANGE_USER closed
+        the connection; MariaDB answers 1045 and keeps it as the user it was, and after three
+        refusals answers COM_CHANGE_USER with 1047, whatever the password."""
+        c = self.track(MySQLdb.connect(unix_socket=self.target, user=harness.APP_USER,
+                                       passwd=harness.APP_PASSWORD, db="test"))
+        for user, password in (("cu_nosuchuser", "bar"), (harness.APP_USER, "wrong")):
+            with self.assertRaises(MySQLdb.OperationalError) as cm:
+                c.change_user(user, password, "test")
+            self.assertEqual(cm.exception.args[0], 1045, cm.exception.args)
+            cur = c.cursor()
+            cur.execute("SELECT DATABASE(), 4")
+            self.assertEqual(cur.fetchall(), (("test", 4),))
+        c.change_user(harness.APP_USER, harness.APP_PASSWORD, "test")  # does not count them anew
+        with self.assertRaises(MySQLdb.OperationalError) as cm:
+            c.change_user("cu_nosuchuser", "bar", "test")
+        self.assertEqual(cm.exception.args[0], 1045, cm.exception.args)
+        for password in ("bar", harness.APP_PASSWORD):
+            with self.assertRaises(MySQLdb.MySQLError) as cm:
+                c.change_user(harness.APP_USER, password, "test")
+            self.assertEqual(cm.exception.args[0], 1047, cm.exception.args)
+        cur = c.cursor()
+        cur.execute("SELECT 5")
+        self.assertEqual(cur.fetchall(), ((5,),))
