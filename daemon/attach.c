@@ -632,8 +632,8 @@ static void read_user_col(void *arg, const char *name, enum value_kind kind, con
 }
 
 /* After a command, what the trackers could not say: the values of variables it set as @@name,
- * the user variables it set, and the collation SET NAMES ... COLLATE chose (the trackers name
- * the character sets only). */
+ * the user variables it set, and the connection's character set and collation (the trackers
+ * name only the variable a statement set). */
 static void read_back(struct session *s)
 {
 	struct backend *b = s->be;
@@ -659,9 +659,10 @@ static void read_back(struct session *s)
 	free(s->read_back);
 	s->read_back = NULL;
 	if (s->need_collation && !b->broken) {
-		char coll[64];
+		char cs[64], coll[64];
 		s->need_collation = false;
-		if (backend_collation(b, coll, sizeof(coll)) == 0) {
+		if (backend_collation(b, cs, sizeof(cs), coll, sizeof(coll)) == 0) {
+			varset_set(&s->vars, "character_set_connection", 24, cs, strlen(cs));
 			varset_set(&s->vars, "collation_connection", 20, coll, strlen(coll));
 			client_names(s, b->names, sizeof(b->names)); /* what this backend has now */
 		}

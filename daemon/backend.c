@@ -528,9 +528,10 @@ int backend_last_insert_id(struct backend *b, uint64_t *id)
 	return 0;
 }
 
-int backend_collation(struct backend *b, char *out, size_t outlen)
+int backend_collation(struct backend *b, char *cs, size_t cs_len, char *coll, size_t coll_len)
 {
-	return query_row(b, "SELECT @@collation_connection", out, outlen, NULL, 0) == 0
+	return query_row(b, "SELECT @@character_set_connection, @@collation_connection", cs, cs_len, coll,
+			 coll_len) == 0
 		       ? 0
 		       : -1;
 }

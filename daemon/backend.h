@@ -94,9 +94,11 @@ int backend_clear_db(struct backend *b);
 int backend_charset_names(struct backend *b, uint8_t collation_id, char *out, size_t outlen);
 int backend_ping(struct backend *b);
 
-/* @@collation_connection as the server has it now (the session tracker reports SET NAMES as
- * character_set_* only, never the collation a COLLATE clause chose). 0, or -1. */
-int backend_collation(struct backend *b, char *out, size_t outlen);
+/* @@character_set_connection and @@collation_connection as the server has them now: the session
+ * tracker reports only the variable a statement named (SET NAMES as character_set_* only, never
+ * the collation a COLLATE clause chose; SET collation_connection without the character set it
+ * implies). 0, or -1. */
+int backend_collation(struct backend *b, char *cs, size_t cs_len, char *coll, size_t coll_len);
 
 /* Run sql, a SELECT of one row, and give each column's name, kind and value (NULL for SQL NULL)
  * to fn. 0, or -1 (the statement failed or returned no row). */

@@ -121,6 +121,30 @@ class CollationTest(harness.TestCase):
             self.fail("transcript differs:\n" + "\n".join(difflib.unified_diff(want, got, "direct", "mypool",
                                                                              lineterm="", n=1)))
 
+    def test_connection_collation_of_another_character_set(self):
+        """Regression (MariaDB's suite, ctype_utf16_uca): after SET collation_connection to a
+        collation of another character set than the client's, the client's next statement on
+        another server connection failed with 1253 (COLLATION ... is not valid for CHARACTER SET
+        utf8mb3), or ran with another collation."""
+        for sets in (["SET NAMES utf8", "SET collation_connection=utf16_unicode_ci"],
+                     ["SET NAMES utf8", "SET @@collation_connection=utf16_czech_ci"],
+                     ["SET NAMES utf8mb4", "SET collation_connection=utf16_unicode_520_ci"],
+                     ["SET NAMES utf8, character_set_connection=utf16"],
+                     ["SET NAMES utf8, collation_connection=utf16_unicode_520_nopad_ci"],
+                     ["SET character_set_connection=latin1", "SET collation_connection=latin1_bin"]):
+            with self.subTest(sets=sets):
+                got = []
+                for target in (self.sandbox.socket, self.target):
+                    a = harness.connect(target, autocommit=True)
+                    for sql in sets:
+                        q(a, sql)
+                    q(harness.connect(target, autocommit=True), "SELECT 1")  # a moves (pool_size 1)
+                    got.append(q(a, "SELECT @@character_set_client, @@character_set_connection, "
+                                    "@@collation_connection, @@character_set_results, COLLATION('a'), "
+                                    "'a' = 'A', 'ch' < 'd'"))
+                    a.close()
+                self.assertEqual(got[1], got[0])
+
 
 @harness.mypool_only("mypool's session ids")
 class ConnectionIdTest(harness.TestCase):
