@@ -159,6 +159,11 @@ void session_backend_lost(struct session *s)
 void session_lost_backend_err(struct session *s, uint8_t seq, const char *when)
 {
 	session_backend_lost(s);
+	if (s->killed) {
+		/* KILL CONNECTION of this session took its server connection with it. */
+		relay_send_err(s, seq, ERR(CONNECTION_KILLED), "Connection was killed");
+		return;
+	}
 	/* If the session ends with it, the client sees what it would directly when its server
 	 * goes away: its connection closes (the connector says 2013 or 2006, the codes that make
 	 * applications and pools drop a connection). A server-sent 2013 would not do: libmariadb

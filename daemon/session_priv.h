@@ -236,7 +236,8 @@ bool kill_is_statement(const uint8_t *sql, size_t len);
 int kill_query(struct session *s, struct pkt *p);
 int kill_command(struct session *s, struct pkt *p);
 /* On the target's own coroutine, which holds the backend running its statement: KILL QUERY of
- * that backend, sent over a connection of its own (so it can never reach another client). */
+ * that backend (KILL CONNECTION when the session is killed: the backend is then broken), sent
+ * over a connection of its own (so it can never reach another client). */
 void kill_interrupt_statement(struct session *s);
 
 /* ---- prepared.c ---- */

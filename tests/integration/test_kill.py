@@ -92,6 +92,20 @@ class KillTest(Daemon, unittest.TestCase):
         b.cursor().execute("SELECT 1")
         b.close()
 
+    def test_kill_connection_ends_a_stored_program(self):
+        """Regression (MariaDB's suite, information_schema_tables): KILL CONNECTION of a session
+        running LOOP ... END LOOP left it running, since the KILL QUERY mypool sends does not stop
+        such a loop; the server's KILL CONNECTION does, and so does mypool's now."""
+        a, b = self.connect(), self.connect()
+        th, box = self.run_in_background(a, "LOOP DO 1; END LOOP")
+        b.cursor().execute("KILL %d" % self.session_id(a))
+        th.join(harness.scaled(5))
+        self.assertEqual(box.get("result"), 1927, "the loop went on")
+        running = "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'LOOP DO 1%'"
+        self.assertTrue(harness.wait_until(lambda: harness.sandbox().query(running) == ((0,),), harness.scaled(5)),
+                        "the server still runs it")
+        b.close()
+
     def test_kill_idle_session(self):
         a, b = self.connect(), self.connect()
         b.cursor().execute("KILL CONNECTION %d" % self.session_id(a))
