@@ -264,13 +264,14 @@ bool kill_is_statement(const uint8_t *sql, size_t len)
 	return len - i > 5 && strncasecmp((const char *)sql + i, "KILL", 4) == 0 && isspace(sql[i + 4]);
 }
 
-int kill_query(struct session *s, struct pkt *p)
+/* The KILL statement `sql` (in the packet p, or a prepared statement's text), then p consumed. */
+static int kill_text(struct session *s, struct pkt *p, const char *sql, size_t len)
 {
 	char mode;
 	uint32_t id = 0;
 	const char *expr = NULL;
 	size_t expr_len = 0;
-	int rc = parse((const char *)p->data + 1, p->len - 1, &mode, &id, &expr, &expr_len);
+	int rc = parse(sql, len, &mode, &id, &expr, &expr_len);
 	if (rc > 0) {
 		relay_client_consume(s, p);
 		relay_send_err(s, 1, ERR(NOT_SUPPORTED_YET),
@@ -287,6 +288,10 @@ int kill_query(struct session *s, struct pkt *p)
 	relay_client_consume(s, p);
 	return rc == 0 ? run(s, mode, id) : 0;
 }
+
+int kill_query(struct session *s, struct pkt *p) { return kill_text(s, p, (const char *)p->data + 1, p->len - 1); }
+
+int kill_execute(struct session *s, struct pkt *p, const char *sql, size_t len) { return kill_text(s, p, sql, len); }
 
 int kill_command(struct session *s, struct pkt *p)
 {

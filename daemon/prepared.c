@@ -283,6 +283,19 @@ static int cmd_prepare(struct session *s, struct pkt *p)
 				cfg->max_prepared_statement_bytes);
 		return 0;
 	}
+	if (kill_is_statement(p->data + 1, sql_len) && !memchr(p->data + 1, '?', sql_len)) {
+		/* KILL takes mypool's session ids, which no server knows: prepared here, run by
+		 * kill.c when it is executed, as the same statement in text. */
+		struct stmt *st = stmt_add(&s->stmts, (const char *)p->data + 1, sql_len, 0, 0);
+		relay_client_consume(s, p);
+		if (!st)
+			return -1;
+		st->kill = true;
+		uint8_t ok[12] = { 0 };
+		put_u32(ok + 1, st->id);
+		proto_put_packet(&s->out, 1, ok, sizeof(ok));
+		return 0;
+	}
 	char *sql = malloc(sql_len + 1);
 	if (!sql)
 		return -1;
@@ -410,6 +423,9 @@ static int cmd_execute(struct session *s, struct pkt *p)
 	struct stmt *st = stmt_find(&s->stmts, id);
 	if (!st)
 		return unknown_statement(s, p, id, "mysqld_stmt_execute");
+	if (st->kill)
+		return p->whole ? kill_execute(s, p, st->sql, st->sql_len)
+				: malformed(s, p, ERR(MALFORMED_PACKET), "Malformed communication packet");
 	uint8_t flags = p->data[5];
 
 	/* Parameters: null bitmap, "new params bound" flag, then the types if it is 1. */

@@ -235,6 +235,9 @@ bool kill_is_statement(const uint8_t *sql, size_t len);
 /* KILL [CONNECTION|QUERY] id as COM_QUERY, and COM_PROCESS_KILL: 0, or -1 if the session must end. */
 int kill_query(struct session *s, struct pkt *p);
 int kill_command(struct session *s, struct pkt *p);
+/* COM_STMT_EXECUTE (the whole packet p) of a KILL statement prepared by mypool itself (its ids
+ * are mypool's, which the server does not know): as kill_query. */
+int kill_execute(struct session *s, struct pkt *p, const char *sql, size_t len);
 /* On the target's own coroutine, which holds the backend running its statement: KILL QUERY of
  * that backend (KILL CONNECTION when the session is killed: the backend is then broken), sent
  * over a connection of its own (so it can never reach another client). */

@@ -24,6 +24,7 @@ struct stmt {
 	uint8_t *types;       /* 2 * nparams bytes: the types last bound (NULL: none yet) */
 	bool long_data;       /* COM_STMT_SEND_LONG_DATA sent since the last execute */
 	bool cursor;          /* a cursor is open on the backend */
+	bool kill;            /* a KILL statement: prepared by mypool, never on a server */
 };
 
 struct stmt_table {

@@ -1,5 +1,6 @@
 """KILL with the ids a client sees, limited to the user's own sessions."""
 
+import subprocess
 import threading
 import time
 import unittest
@@ -8,6 +9,7 @@ import pymysql
 
 import harness
 from harness import Mypoold
+from test_transaction import build_helper
 
 
 class Daemon:
@@ -188,3 +190,24 @@ class KillExpressionTest(Daemon, unittest.TestCase):
         cur.execute("SELECT @x")
         self.assertEqual(cur.fetchone(), (None,))
         self.assertEqual(self.code_of(a, "KILL CONNECTION_ID()"), 1927)
+
+
+class PreparedKillTest(harness.TestCase):
+    """Regression (MariaDB's suite, lock_kill and cte_recursive_not_embedded under
+    --ps-protocol): KILL run as a prepared statement went to the server, which knows no mypool
+    session id (1094). tx_binary's `kill` scenario prepares KILL QUERY of an idle connection, KILL
+    of an unknown id and KILL CONNECTION; its transcript must be the one a direct connection gives."""
+
+    def transcript(self, target):
+        p = subprocess.run([build_helper(), target, harness.APP_USER, harness.APP_PASSWORD, "test", "kill"],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           universal_newlines=True, timeout=harness.scaled(60))
+        self.assertEqual(p.returncode, 0, p.stdout)
+        return p.stdout.splitlines()
+
+    def test_like_direct(self):
+        want = self.transcript(self.sandbox.socket)
+        self.assertEqual(want, ["P q params=0 cols=0", "OK q affected=0 insert_id=0", "P unknown params=0 cols=0",
+                                "E unknown 1094 Unknown thread id: 4000000000", "P c params=0 cols=0",
+                                "OK c affected=0 insert_id=0", "other killed", "DONE"])
+        self.assertEqual(self.transcript(self.target), want)

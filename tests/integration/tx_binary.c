@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <mysql.h>
 
@@ -642,6 +643,36 @@ static void mode_collation(const char *sock, const char *user, const char *pass,
 	mysql_close(other);
 }
 
+/* KILL as a prepared statement names mypool's session ids, as in text (MariaDB's lock_kill under
+ * --ps-protocol): KILL QUERY of an idle connection, an unknown id, KILL CONNECTION. */
+static void mode_kill(const char *sock, const char *user, const char *pass, const char *db)
+{
+	other = mysql_init(NULL);
+	if (!other || !mysql_real_connect(other, NULL, user, pass, db, 0, sock, 0))
+		fail("connect other: %u %s", mysql_errno(other), mysql_error(other));
+	if (mysql_query(other, "SELECT CONNECTION_ID()") != 0)
+		fail("other client: %u %s", mysql_errno(other), mysql_error(other));
+	MYSQL_RES *r = mysql_store_result(other);
+	MYSQL_ROW row = r ? mysql_fetch_row(r) : NULL;
+	char sql[64];
+	if (!row || !row[0])
+		fail("no CONNECTION_ID()");
+	snprintf(sql, sizeof(sql), "KILL QUERY %s", row[0]);
+	ps("q", sql);
+	ps("unknown", "KILL 4000000000");
+	snprintf(sql, sizeof(sql), "KILL CONNECTION %s", row[0]);
+	mysql_free_result(r);
+	MYSQL_STMT *st = prepare("c", sql);
+	if (st) {
+		exec(st, "c");
+		mysql_stmt_close(st);
+	}
+	usleep(200000);
+	unsigned e = mysql_query(other, "SELECT 1") != 0 ? mysql_errno(other) : 0;
+	printf("other %s\n", e == 1927 || e == 2006 || e == 2013 ? "killed" : e ? "failed otherwise" : "still there");
+	mysql_close(other);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 6) {
@@ -670,6 +701,8 @@ int main(int argc, char **argv)
 		mode_sp_cursor();
 	else if (strcmp(mode, "collation") == 0)
 		mode_collation(argv[1], argv[2], argv[3], argv[4]);
+	else if (strcmp(mode, "kill") == 0)
+		mode_kill(argv[1], argv[2], argv[3], argv[4]);
 	else
 		fail("unknown mode %s", mode);
 	printf("DONE\n");
