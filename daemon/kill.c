@@ -185,11 +185,44 @@ static void take_id(void *arg, const char *name, enum value_kind kind, const cha
 /* KILL <expression>: MariaDB evaluates it (KILL @id, KILL CONNECTION_ID()); so does mypool, on
  * the client's own server connection in its session state, as the client's account. 0 with the
  * id (an id out of range is 0: unknown), or -1 when the client has the error. */
+/* Whether a KILL's id expression reads a table, which MariaDB refuses: a subquery FROM one, or a
+ * sequence function (words outside quotes; a stored function the text cannot tell from a
+ * built-in one, and `(SELECT 1)` reads none). */
+static bool reads_tables(const char *expr, size_t len)
+{
+	static const char *const words[] = { "FROM", "NEXTVAL", "LASTVAL", "SETVAL", "VALUE" };
+	for (size_t i = 0; i < len;) {
+		char c = expr[i];
+		if (c == '\'' || c == '"' || c == '`') {
+			for (i++; i < len && expr[i] != c; i++)
+				if (expr[i] == '\\' && c != '`')
+					i++;
+			i++;
+			continue;
+		}
+		if (!isalpha((unsigned char)c) && c != '_') {
+			i++;
+			continue;
+		}
+		size_t start = i;
+		while (i < len && (isalnum((unsigned char)expr[i]) || expr[i] == '_' || expr[i] == '$'))
+			i++;
+		for (size_t w = 0; w < sizeof(words) / sizeof(words[0]); w++)
+			if (i - start == strlen(words[w]) && strncasecmp(expr + start, words[w], i - start) == 0)
+				return true;
+	}
+	return false;
+}
+
 static int evaluate(struct session *s, const char *expr, size_t len, uint32_t *id)
 {
 	session_begin_command(s, (const uint8_t *)expr, len);
 	if ((s->scan & KILL_EXPR_REFUSED) || memchr(expr, 0, len)) {
 		relay_send_err(s, 1, ERR(PARSE), "mypool: KILL takes a number, or an expression that sets nothing");
+		return -1;
+	}
+	if (reads_tables(expr, len)) {
+		relay_send_err(s, 1, ERR(SUBQUERIES_NOT_SUPPORTED), "KILL does not support subqueries or stored functions");
 		return -1;
 	}
 	char *sql = malloc(len + 32);

@@ -182,6 +182,12 @@ class KillExpressionTest(Daemon, unittest.TestCase):
         self.assertEqual(self.code_of(a, "KILL 1 + 2"), 1094)
         self.assertEqual(self.code_of(a, "KILL no_such_column"), 1054)  # the server's own error
         self.assertEqual(self.code_of(a, "KILL QUERY CONNECTION_ID()"), 1317)  # itself
+        # An expression that reads a table (MariaDB's parser test, MDEV-21998): refused as MariaDB
+        # does, where mypool evaluated it (4091 Unknown SEQUENCE, or the table's value).
+        self.assertEqual(self.code_of(a, "KILL ( SELECT 1 ) + LASTVAL(s)"), 1970)
+        self.assertEqual(self.code_of(a, "KILL NEXT VALUE FOR s"), 1970)
+        self.assertEqual(self.code_of(a, "KILL (SELECT COUNT(*) FROM information_schema.TABLES)"), 1970)
+        self.assertEqual(self.code_of(a, "KILL 'FROM' + 0"), 1094)
         a.cursor().execute("SHOW WARNINGS")
         # An expression that would change the session's state, or run a second statement.
         self.assertEqual(self.code_of(a, "KILL @x := 5"), 1064)
