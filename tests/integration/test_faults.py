@@ -651,8 +651,15 @@ class NetworkTest(FaultCase):
         c = self.client(d)
         self.check(c)
         self.nft("numgen random mod 100 < 10 counter drop")
-        ok, errors = 0, []
-        for _ in range(20):
+        def dropped():
+            return sum(int(n) for n in re.findall(r"counter packets (\d+)",
+                                                   _ns("nft", "list", "ruleset").stdout.decode()))
+
+        ok, errors, n = 0, [], 0
+        # 20 statements, and more while the rule happened to drop nothing (a few dozen packets
+        # can all pass at 10%): the test must have seen a loss.
+        while n < 20 or (dropped() == 0 and n < 200):
+            n += 1
             try:
                 self.check(c)
                 ok += 1
@@ -663,12 +670,10 @@ class NetworkTest(FaultCase):
                 errors.append(code_of(e))
                 if not c.open:
                     c = self.client(d)
-        dropped = sum(int(n) for n in re.findall(r"counter packets (\d+)",
-                                                  _ns("nft", "list", "ruleset").stdout.decode()))
-        diag("10%% loss: %d of 20 statements ok, errors %r, %d packets dropped"
-             % (ok, errors, dropped))
-        self.assertGreater(dropped, 0, "the loss rule dropped nothing")
-        self.assertGreater(ok, 10)
+        lost = dropped()
+        diag("10%% loss: %d of %d statements ok, errors %r, %d packets dropped" % (ok, n, errors, lost))
+        self.assertGreater(lost, 0, "the loss rule dropped nothing")
+        self.assertGreater(ok, n / 2)
         self.clear_faults()
         self.assertRecovers(d)
 
