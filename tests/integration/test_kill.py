@@ -1,6 +1,5 @@
 """KILL with the ids a client sees, limited to the user's own sessions."""
 
-import subprocess
 import threading
 import time
 import unittest
@@ -9,7 +8,7 @@ import pymysql
 
 import harness
 from harness import Mypoold
-from test_transaction import build_helper
+from test_transaction import helper_transcript
 
 
 class Daemon:
@@ -205,11 +204,7 @@ class PreparedKillTest(harness.TestCase):
     of an unknown id and KILL CONNECTION; its transcript must be the one a direct connection gives."""
 
     def transcript(self, target):
-        p = subprocess.run([build_helper(), target, harness.APP_USER, harness.APP_PASSWORD, "test", "kill"],
-                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           universal_newlines=True, timeout=harness.scaled(60))
-        self.assertEqual(p.returncode, 0, p.stdout)
-        return p.stdout.splitlines()
+        return helper_transcript(self, target, "kill")
 
     def test_like_direct(self):
         want = self.transcript(self.sandbox.socket)

@@ -13,10 +13,9 @@ mypool never knew. Every way of setting a variable is tried here, with one serve
 
 import os
 import signal
-import subprocess
 
 import harness
-from test_transaction import backend_of, build_helper, q
+from test_transaction import backend_of, helper_transcript, q
 
 # (statement, variables it sets). Each runs after the client set time_zone, so that a DEFAULT
 # also has something to undo.
@@ -104,11 +103,7 @@ class CollationTest(harness.TestCase):
     daemon_config = {"pool_mode": "transaction", "pool_size": 1}
 
     def transcript(self, target):
-        p = subprocess.run([build_helper(), target, harness.APP_USER, harness.APP_PASSWORD, "test", "collation"],
-                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           universal_newlines=True, timeout=harness.scaled(60))
-        self.assertEqual(p.returncode, 0, p.stdout)
-        return p.stdout.splitlines()
+        return helper_transcript(self, target, "collation")
 
     def test_both_protocols(self):
         want = self.transcript(self.sandbox.socket)

@@ -1172,6 +1172,15 @@ def build_helper():
     return out
 
 
+def helper_transcript(test, target, scenario):
+    """The lines tx_binary's `scenario` prints against target (the test fails if it fails)."""
+    p = subprocess.run([build_helper(), target, harness.APP_USER, harness.APP_PASSWORD, "test", scenario],
+                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       universal_newlines=True, timeout=harness.scaled(60))
+    test.assertEqual(p.returncode, 0, p.stdout)
+    return p.stdout.splitlines()
+
+
 class BinaryProtocolTest(TxTestCase):
 
     def setUp(self):
