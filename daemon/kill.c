@@ -182,9 +182,6 @@ static void take_id(void *arg, const char *name, enum value_kind kind, const cha
 	*(long long *)arg = value ? strtoll(value, NULL, 10) : 0;
 }
 
-/* KILL <expression>: MariaDB evaluates it (KILL @id, KILL CONNECTION_ID()); so does mypool, on
- * the client's own server connection in its session state, as the client's account. 0 with the
- * id (an id out of range is 0: unknown), or -1 when the client has the error. */
 /* Whether a KILL's id expression reads a table, which MariaDB refuses: a subquery FROM one, or a
  * sequence function (words outside quotes; a stored function the text cannot tell from a
  * built-in one, and `(SELECT 1)` reads none). */
@@ -214,6 +211,9 @@ static bool reads_tables(const char *expr, size_t len)
 	return false;
 }
 
+/* KILL <expression>: MariaDB evaluates it (KILL @id, KILL CONNECTION_ID()); so does mypool, on
+ * the client's own server connection in its session state, as the client's account. 0 with the
+ * id (an id out of range is 0: unknown), or -1 when the client has the error. */
 static int evaluate(struct session *s, const char *expr, size_t len, uint32_t *id)
 {
 	session_begin_command(s, (const uint8_t *)expr, len);
